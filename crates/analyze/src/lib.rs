@@ -1,0 +1,23 @@
+//! # coroner-analyze: records to tables
+//!
+//! The engine of one `coroner analyze` run: [`pipeline::run`] reads every input once,
+//! cutting it into record-aligned chunks that rayon workers fold into mergeable
+//! accumulators ([`stats::SourceStats`] per source); [`report`] turns the merged result
+//! into the Parquet tables and `summary.json` of the public contract (`docs/reports.md`).
+//!
+//! ```
+//! use coroner_analyze::{config::RunConfig, pipeline};
+//! let dir = std::env::temp_dir().join(format!("coroner-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let log = dir.join("access.log");
+//! std::fs::write(&log, "203.0.113.9 - - [02/Jul/2026:15:42:01 +0000] \"GET / HTTP/1.1\" 200 12 \"-\" \"curl/8\"\n").unwrap();
+//! let result = pipeline::run(&[log], &RunConfig::default(), &|_| {});
+//! assert_eq!(result.sources[0].stats.records, 1);
+//! assert!(!result.had_errors());
+//! ```
+
+pub mod config;
+pub mod pipeline;
+pub mod report;
+pub mod stats;
+pub mod table;

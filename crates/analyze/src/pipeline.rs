@@ -1,0 +1,483 @@
+//! The one pass: every input is read once, cut into record-aligned chunks, and the chunks
+//! are folded by parallel workers into mergeable accumulators.
+//!
+//! ```text
+//!  producers (std threads, one input at a time each)        workers (rayon pool, --threads)
+//!  plain file ──mmap──> cut at record boundaries ─┐
+//!  .gz/.zst ──decode──> owned, record-aligned buf ─┼─ bounded channel ──> frame + view + fold
+//!  tar(.gz/.zst) ─member by member──> (as above) ─┘                        into ChunkOut
+//! ```
+//!
+//! Producers are plain threads, not rayon tasks, so a producer blocked on the bounded channel
+//! can never starve the workers that would drain it, whatever `--threads` is. Every chunk
+//! carries its source id and sequence number; the outputs are sorted by them before merging,
+//! so the result is identical for 1 and N threads and for any chunk size.
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use coroner_parse::decode::Compression;
+use coroner_parse::detect::{detect_envelope, detect_payload};
+use coroner_parse::envelope::view;
+use coroner_parse::error::{Error, ErrorKind};
+use coroner_parse::format::{Envelope, Payload};
+use coroner_parse::frame::{Framing, Frames, SpanKind, complete_prefix, cut_after};
+use coroner_parse::input::{self, Data, InputFile, Opened};
+use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month, payload_time};
+use rayon::iter::{ParallelBridge, ParallelIterator};
+
+use crate::config::RunConfig;
+use crate::stats::SourceStats;
+
+/// How much of a source's start decides its envelope.
+pub const DETECT_HEAD: usize = 64 << 10;
+
+/// Sources sort by input (argument and walk order), then by member within an archive
+/// (0 is the file or archive itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SourceId {
+    pub input: u32,
+    pub member: u32,
+}
+
+/// Everything known about one source after the pass: one row of `sources.parquet`.
+#[derive(Clone, Debug)]
+pub struct SourceReport {
+    pub id: SourceId,
+    pub name: String,
+    /// None for an archive's own row.
+    pub envelope: Option<Envelope>,
+    /// `none`, `gzip`, `zstd`; `tar`, `tar+gzip` for archive members (see docs/reports.md).
+    pub compression: String,
+    pub stored_bytes: Option<u64>,
+    pub stats: SourceStats,
+    pub error: Option<Error>,
+    /// An archive's own row: its members are the rows that follow it.
+    pub archive: bool,
+}
+
+impl SourceReport {
+    /// The `format` column: envelope, and `/payload` when one payload dominates.
+    pub fn format(&self) -> String {
+        if self.archive {
+            return "tar".into();
+        }
+        match self.envelope {
+            None => "unknown".into(),
+            Some(env) => match self.stats.dominant_payload() {
+                Some(p) if env.has_payload() => format!("{}/{}", env.id(), p.id()),
+                _ => env.id().into(),
+            },
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Default)]
+pub struct RunResult {
+    pub sources: Vec<SourceReport>,
+}
+
+impl RunResult {
+    pub fn had_errors(&self) -> bool {
+        self.sources.iter().any(|s| s.error.is_some())
+    }
+}
+
+/// What a worker needs to know about the source a chunk came from.
+struct SourceCtx {
+    id: SourceId,
+    envelope: Envelope,
+    framing: Framing,
+    time: TimeContext,
+    max_line: usize,
+}
+
+enum ChunkData {
+    Mapped(Arc<Data>, Range<usize>),
+    Owned(Vec<u8>),
+}
+
+struct Job {
+    ctx: Arc<SourceCtx>,
+    seq: u64,
+    /// Offset of the chunk in the source's (decompressed) bytes.
+    base: u64,
+    data: ChunkData,
+}
+
+struct ChunkOut {
+    source: SourceId,
+    seq: u64,
+    stats: SourceStats,
+    /// A record longer than the cap started at this source offset: the source ends there.
+    too_long_at: Option<u64>,
+}
+
+/// What a producer learned about a source while reading it.
+struct SourceMeta {
+    id: SourceId,
+    name: String,
+    envelope: Option<Envelope>,
+    compression: String,
+    stored_bytes: Option<u64>,
+    error: Option<Error>,
+    /// For an archive's own row: its stream bytes and the part that is tar headers/padding.
+    archive: Option<(u64, u64)>,
+}
+
+/// Read every input once and account for every byte.
+pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync)) -> RunResult {
+    let threads = config.threads.max(1);
+    let inputs = input::expand(paths);
+    let metas = Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = crossbeam_channel::bounded::<Job>(threads * 2);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+
+    let mut outs: Vec<ChunkOut> = std::thread::scope(|scope| {
+        for _ in 0..threads.min(inputs.len()).max(1) {
+            let tx = tx.clone();
+            let (inputs, metas, next) = (&inputs, &metas, &next);
+            scope.spawn(move || {
+                let producer = Producer { config, tx: &tx };
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = inputs.get(i) else { break };
+                    let found = match item {
+                        Ok(file) => producer.input(i as u32, file),
+                        Err(problem) => vec![SourceMeta {
+                            id: SourceId { input: i as u32, member: 0 },
+                            name: problem.name.clone(),
+                            envelope: None,
+                            compression: "none".into(),
+                            stored_bytes: None,
+                            error: Some(problem.error.clone()),
+                            archive: None,
+                        }],
+                    };
+                    metas.lock().unwrap_or_else(|e| e.into_inner()).extend(found);
+                }
+            });
+        }
+        drop(tx);
+        pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map(|job| {
+                    let out = process(&job);
+                    progress(out.stats.bytes);
+                    out
+                })
+                .collect()
+        })
+    });
+
+    outs.sort_unstable_by_key(|o| (o.source, o.seq));
+    let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
+    metas.sort_unstable_by_key(|m| m.id);
+    RunResult { sources: assemble(metas, outs, config.max_line as u64) }
+}
+
+/// Fold each source's chunks in order; a too-long record ends its source there.
+fn assemble(metas: Vec<SourceMeta>, outs: Vec<ChunkOut>, cap: u64) -> Vec<SourceReport> {
+    let mut outs = outs.into_iter().peekable();
+    let mut reports = Vec::with_capacity(metas.len());
+    for meta in metas {
+        let mut stats = SourceStats::default();
+        let mut error = meta.error;
+        let mut stopped = false;
+        while let Some(out) = outs.next_if(|o| o.source == meta.id) {
+            if stopped {
+                continue;
+            }
+            stats.merge(&out.stats);
+            if let Some(at) = out.too_long_at {
+                error = Some(Error::at(ErrorKind::LineTooLong { cap }, at));
+                stopped = true;
+            }
+        }
+        let archive = meta.archive.is_some();
+        if let Some((tar_bytes, headers)) = meta.archive {
+            stats.meta(headers as usize);
+            stats.bytes = tar_bytes;
+        }
+        stats.finish(meta.envelope == Some(Envelope::Plain));
+        reports.push(SourceReport {
+            id: meta.id,
+            name: meta.name,
+            envelope: meta.envelope,
+            compression: meta.compression,
+            stored_bytes: meta.stored_bytes,
+            stats,
+            error,
+            archive,
+        });
+    }
+    reports
+}
+
+/// Frame a chunk into records and fold them.
+fn process(job: &Job) -> ChunkOut {
+    let data: &[u8] = match &job.data {
+        ChunkData::Mapped(map, range) => &map[range.clone()],
+        ChunkData::Owned(v) => v,
+    };
+    let ctx = &*job.ctx;
+    let mut stats = SourceStats::default();
+    let mut too_long_at = None;
+    let detect = ctx.envelope.has_payload();
+    for span in Frames::new(ctx.framing, data, true, ctx.max_line) {
+        let span = match span {
+            Ok(span) => span,
+            Err(e) => {
+                too_long_at = Some(job.base + e.start as u64);
+                break;
+            }
+        };
+        let bytes = &data[span.start..span.end];
+        match span.kind {
+            SpanKind::Record => {
+                let v = view(ctx.envelope, bytes, &ctx.time);
+                if !v.parsed {
+                    stats.unparsed(bytes.len(), v.ts);
+                    continue;
+                }
+                let payload = if detect { detect_payload(v.message) } else { Payload::Text };
+                let ts = v.ts.or_else(|| payload_time(payload, v.message, &ctx.time));
+                stats.record(bytes.len(), payload, ts);
+            }
+            SpanKind::Meta => stats.meta(bytes.len()),
+            SpanKind::Malformed if ctx.framing == Framing::Opaque => stats.opaque(bytes.len()),
+            SpanKind::Malformed => stats.unparsed(bytes.len(), None),
+        }
+    }
+    ChunkOut { source: ctx.id, seq: job.seq, stats, too_long_at }
+}
+
+struct Producer<'a> {
+    config: &'a RunConfig,
+    tx: &'a crossbeam_channel::Sender<Job>,
+}
+
+impl Producer<'_> {
+    fn input(&self, index: u32, file: &InputFile) -> Vec<SourceMeta> {
+        let id = SourceId { input: index, member: 0 };
+        let meta = |compression: &str, stored_bytes, error| SourceMeta {
+            id,
+            name: file.name.clone(),
+            envelope: None,
+            compression: compression.into(),
+            stored_bytes,
+            error,
+            archive: None,
+        };
+        match input::open(&file.path, self.config.mmap) {
+            Err(error) => vec![meta("none", None, Some(error))],
+            Ok(Opened::Unsupported { what, stored_bytes }) => {
+                vec![meta(what, stored_bytes, Some(Error::new(ErrorKind::UnsupportedCompression(what))))]
+            }
+            Ok(Opened::Mapped { data, mtime }) => {
+                let stored = data.len() as u64;
+                let envelope = self.mapped(id, data, mtime);
+                vec![SourceMeta { envelope: Some(envelope), ..meta("none", Some(stored), None) }]
+            }
+            Ok(Opened::Stream { mut reader, compression, stored_bytes, mtime }) => {
+                let (envelope, error) = self.stream(id, &mut reader, compression, mtime);
+                vec![SourceMeta { envelope: Some(envelope), ..meta(compression.id(), stored_bytes, error) }]
+            }
+            Ok(Opened::Archive { reader, compression, stored_bytes }) => {
+                self.archive(id, &file.name, reader, compression, stored_bytes)
+            }
+        }
+    }
+
+    fn context(&self, id: SourceId, head: &[u8], mtime: Option<i64>) -> Arc<SourceCtx> {
+        let envelope = detect_envelope(&head[..head.len().min(DETECT_HEAD)]);
+        let year = match self.config.year {
+            Some(year) => YearHint::FirstRecord { year, first_month: first_syslog_month(head).unwrap_or(1) },
+            None => {
+                let (year, month) = year_month(mtime.unwrap_or_else(now_secs));
+                YearHint::EndsAt { year, month }
+            }
+        };
+        Arc::new(SourceCtx {
+            id,
+            envelope,
+            framing: Framing::for_envelope(envelope),
+            time: TimeContext { offset_secs: self.config.tz_offset_secs, year },
+            max_line: self.config.max_line,
+        })
+    }
+
+    fn send(&self, job: Job) {
+        // The receiver lives until every producer is done; a send can only fail if the
+        // workers panicked, and then the run is lost anyway.
+        let _ = self.tx.send(job);
+    }
+
+    /// A plain file in memory: cut at record boundaries near `chunk_size`.
+    fn mapped(&self, id: SourceId, data: Data, mtime: Option<i64>) -> Envelope {
+        let ctx = self.context(id, &data, mtime);
+        let envelope = ctx.envelope;
+        let data = Arc::new(data);
+        let chunk = self.config.chunk_size.max(1);
+        let (mut start, mut seq) = (0usize, 0u64);
+        while start < data.len() {
+            let end = cut_after(ctx.framing, &data[start..], chunk).map_or(data.len(), |c| start + c);
+            self.send(Job {
+                ctx: ctx.clone(),
+                seq,
+                base: start as u64,
+                data: ChunkData::Mapped(data.clone(), start..end),
+            });
+            start = end;
+            seq += 1;
+        }
+        envelope
+    }
+
+    /// A stream: decode on this thread, hand record-aligned owned buffers to the workers.
+    fn stream(
+        &self,
+        id: SourceId,
+        reader: &mut dyn Read,
+        compression: Compression,
+        mtime: Option<i64>,
+    ) -> (Envelope, Option<Error>) {
+        let chunk = self.config.chunk_size.max(DETECT_HEAD);
+        let max_line = self.config.max_line;
+        let mut buf: Vec<u8> = Vec::with_capacity(chunk);
+        let mut ctx: Option<Arc<SourceCtx>> = None;
+        let (mut base, mut seq) = (0u64, 0u64);
+        let mut target = chunk;
+        loop {
+            let want = target.saturating_sub(buf.len()) as u64;
+            let read = reader.take(want).read_to_end(&mut buf);
+            let failure = read.as_ref().err().map(|e| {
+                Error::at(coroner_parse::decode::decode_error(compression, e), base + buf.len() as u64)
+            });
+            let eof = failure.is_some() || matches!(read, Ok(0)) || matches!(read, Ok(n) if (n as u64) < want);
+            let ctx = ctx.get_or_insert_with(|| self.context(id, &buf, mtime)).clone();
+            let cut = complete_prefix(ctx.framing, &buf, eof, max_line);
+            if cut == 0 && !eof {
+                if buf.len() > max_line {
+                    // One record longer than the cap: let the worker report it, stop here.
+                    self.send(Job { ctx: ctx.clone(), seq, base, data: ChunkData::Owned(buf) });
+                    return (ctx.envelope, None);
+                }
+                target = target.saturating_mul(2).min(max_line.saturating_add(chunk));
+                continue;
+            }
+            let rest = buf.split_off(cut);
+            if !buf.is_empty() {
+                let len = buf.len() as u64;
+                self.send(Job { ctx: ctx.clone(), seq, base, data: ChunkData::Owned(buf) });
+                base += len;
+                seq += 1;
+            }
+            if eof {
+                return (ctx.envelope, failure);
+            }
+            buf = Vec::with_capacity(chunk.max(rest.len() * 2));
+            buf.extend_from_slice(&rest);
+            target = chunk.max(rest.len() + chunk / 2);
+        }
+    }
+
+    /// A tar archive: each regular member is a source of its own, read in place.
+    fn archive(
+        &self,
+        id: SourceId,
+        name: &str,
+        reader: input::Reader,
+        compression: Compression,
+        stored_bytes: Option<u64>,
+    ) -> Vec<SourceMeta> {
+        let archive_layer = match compression {
+            Compression::None => "tar".to_string(),
+            c => format!("tar+{}", c.id()),
+        };
+        let mut found = Vec::new();
+        let mut member_bytes = 0u64;
+        let (tar_bytes, error) = input::for_each_member(reader, compression, |member, data| {
+            let member_id = SourceId { input: id.input, member: found.len() as u32 + 1 };
+            member_bytes += member.size;
+            let mut meta = SourceMeta {
+                id: member_id,
+                name: format!("{name}:{}", member.path),
+                envelope: None,
+                compression: archive_layer.clone(),
+                stored_bytes: Some(member.size),
+                error: None,
+                archive: None,
+            };
+            match input::open_stream(data) {
+                Err(e) => meta.error = Some(e),
+                Ok((mut stream, inner)) => {
+                    if inner != Compression::None {
+                        meta.compression = format!("{archive_layer}/{}", inner.id());
+                    }
+                    // Errors of the archive stream itself surface here as the member's
+                    // error too: the member was cut.
+                    let layer = if inner == Compression::None { compression } else { inner };
+                    let (envelope, error) = self.stream(member_id, &mut stream, layer, member.mtime);
+                    meta.envelope = Some(envelope);
+                    meta.error = error;
+                }
+            }
+            found.push(meta);
+            Ok(())
+        });
+        found.insert(
+            0,
+            SourceMeta {
+                id,
+                name: name.to_string(),
+                envelope: None,
+                compression: match compression {
+                    Compression::None => "none".into(),
+                    c => c.id().into(),
+                },
+                stored_bytes,
+                error,
+                archive: Some((tar_bytes, tar_bytes.saturating_sub(member_bytes))),
+            },
+        );
+        found
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The UTC (year, month) of a Unix time (Howard Hinnant's civil_from_days).
+pub fn year_month(unix_secs: i64) -> (i32, u8) {
+    let z = unix_secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as i32, month as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_month_of_known_times() {
+        assert_eq!(year_month(0), (1970, 1));
+        assert_eq!(year_month(1_615_648_981), (2021, 3));
+        assert_eq!(year_month(951_782_400), (2000, 2)); // 2000-02-29
+        assert_eq!(year_month(-1), (1969, 12));
+    }
+}

@@ -1,0 +1,168 @@
+//! The run's output: `sources.parquet` and `summary.json` (the contract in
+//! `docs/reports.md`), and the totals the terminal summary prints.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::config::{RunConfig, format_tz};
+use crate::pipeline::{RunResult, SourceReport};
+use crate::table::{self, Column, REPORT_VERSION};
+
+/// Totals over a run. Archive rows are containers: their members are counted, their own
+/// bytes (the tar stream) are not counted again, only its headers and padding.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub sources: u64,
+    pub stored_bytes: u64,
+    pub bytes: u64,
+    pub records: u64,
+    pub unparsed_records: u64,
+    pub unparsed_bytes: u64,
+    pub meta_bytes: u64,
+    pub errors: u64,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+}
+
+impl Totals {
+    pub fn of(result: &RunResult) -> Totals {
+        let mut t = Totals::default();
+        for s in &result.sources {
+            t.errors += u64::from(s.error.is_some());
+            if s.id.member == 0 {
+                t.stored_bytes += s.stored_bytes.unwrap_or(0);
+            }
+            if s.archive {
+                t.meta_bytes += s.stats.meta_bytes;
+                continue;
+            }
+            t.sources += 1;
+            t.bytes += s.stats.bytes;
+            t.records += s.stats.records;
+            t.unparsed_records += s.stats.unparsed_records;
+            t.unparsed_bytes += s.stats.unparsed_bytes;
+            t.meta_bytes += s.stats.meta_bytes;
+            for ts in [s.stats.first_ts, s.stats.last_ts].into_iter().flatten() {
+                t.first_ts = Some(t.first_ts.map_or(ts, |f| f.min(ts)));
+                t.last_ts = Some(t.last_ts.map_or(ts, |l| l.max(ts)));
+            }
+        }
+        t
+    }
+}
+
+/// The `sources.parquet` batch: the contract's columns, then coroner's additions
+/// (`error_offset`, `meta_bytes`, `payloads`; see docs/reports.md).
+pub fn sources_batch(result: &RunResult) -> Result<arrow_array::RecordBatch, String> {
+    let s = &result.sources;
+    let formats: Vec<String> = s.iter().map(SourceReport::format).collect();
+    let errors: Vec<Option<String>> = s.iter().map(|r| r.error.as_ref().map(|e| e.cause())).collect();
+    let mixes: Vec<String> = s.iter().map(|r| r.stats.payload_mix()).collect();
+    table::batch(vec![
+        Column::utf8("source", s.iter().map(|r| Some(r.name.as_str()))),
+        Column::utf8("format", formats.iter().map(|f| Some(f.as_str()))),
+        Column::utf8("compression", s.iter().map(|r| Some(r.compression.as_str()))),
+        Column::u64("stored_bytes", s.iter().map(|r| r.stored_bytes)),
+        Column::u64("bytes", s.iter().map(|r| Some(r.stats.bytes))),
+        Column::u64("records", s.iter().map(|r| Some(r.stats.records))),
+        Column::u64("unparsed_records", s.iter().map(|r| Some(r.stats.unparsed_records))),
+        Column::u64("unparsed_bytes", s.iter().map(|r| Some(r.stats.unparsed_bytes))),
+        Column::timestamp("first_ts", s.iter().map(|r| r.stats.first_ts)),
+        Column::timestamp("last_ts", s.iter().map(|r| r.stats.last_ts)),
+        Column::utf8("error", errors.iter().map(|e| e.as_deref())),
+        Column::u64("error_offset", s.iter().map(|r| r.error.as_ref().and_then(|e| e.offset))),
+        Column::u64("meta_bytes", s.iter().map(|r| Some(r.stats.meta_bytes))),
+        Column::utf8("payloads", mixes.iter().map(|m| (!m.is_empty()).then_some(m.as_str()))),
+    ])
+}
+
+/// ISO 8601 UTC with microseconds, for JSON.
+pub fn iso_micros(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let micros = us.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let tod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil(days);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", tod / 3600, tod % 3600 / 60, tod % 60)
+}
+
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `summary.json`: the run's inputs, options, versions, totals and per-source errors.
+pub fn summary_json(inputs: &[PathBuf], config: &RunConfig, result: &RunResult, tables: &[&str]) -> Value {
+    let t = Totals::of(result);
+    let errors: Vec<Value> = result
+        .sources
+        .iter()
+        .filter_map(|s| {
+            s.error.as_ref().map(|e| json!({"source": s.name, "error": e.cause(), "offset": e.offset}))
+        })
+        .collect();
+    json!({
+        "report_version": REPORT_VERSION,
+        "coroner_version": env!("CARGO_PKG_VERSION"),
+        "inputs": inputs.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        "options": {
+            "threads": config.threads,
+            "max_line": config.max_line,
+            "mmap": config.mmap,
+            "tz": format_tz(config.tz_offset_secs),
+            "tz_note": "zone assumed for timestamps that carry none (nginx error log, journalctl -o short, syslog)",
+            "year": config.year,
+            "year_policy": match config.year {
+                Some(_) => "--year is the year of each source's first record; months before its month roll into the next year",
+                None => "each file's modification time dates its last record; months after that month belong to the year before",
+            },
+        },
+        "totals": {
+            "sources": t.sources,
+            "stored_bytes": t.stored_bytes,
+            "bytes": t.bytes,
+            "records": t.records,
+            "unparsed_records": t.unparsed_records,
+            "unparsed_bytes": t.unparsed_bytes,
+            "meta_bytes": t.meta_bytes,
+            "errors": t.errors,
+            "first_ts": t.first_ts.map(iso_micros),
+            "last_ts": t.last_ts.map(iso_micros),
+        },
+        "tables": tables,
+        "headline": [],
+        "errors": errors,
+    })
+}
+
+/// Write every table of the run into `dir` (created if needed). Returns the files written.
+pub fn write_all(dir: &Path, inputs: &[PathBuf], config: &RunConfig, result: &RunResult) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let tables = ["sources.parquet"];
+    let sources = dir.join(tables[0]);
+    table::write_parquet(&sources, &sources_batch(result)?)?;
+    let summary = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables)).map_err(|e| e.to_string())?;
+    std::fs::write(&summary, text + "\n").map_err(|e| format!("{}: {e}", summary.display()))?;
+    Ok(vec![summary, sources])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_micros_known_values() {
+        assert_eq!(iso_micros(1_615_648_981_464_603), "2021-03-13T15:23:01.464603Z");
+        assert_eq!(iso_micros(0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(iso_micros(-1), "1969-12-31T23:59:59.999999Z");
+    }
+}

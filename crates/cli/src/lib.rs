@@ -1,0 +1,332 @@
+//! # coroner-cli: the command line
+//!
+//! Argument parsing (clap derive), the terminal summary and the `detect` table. Everything
+//! that reaches the terminal from a log (source names come from archives, too) goes through
+//! [`term::clean`] first, so a hostile file name cannot move the cursor or retitle a window.
+//!
+//! Exit codes: `0` every source was read whole, `2` some source stopped early (the others
+//! are still reported), `1` usage or output errors.
+//!
+//! ```
+//! // `coroner --version` is answered by clap and exits 0.
+//! assert_eq!(coroner_cli::run(["coroner", "--version"]), 0);
+//! ```
+
+pub mod term;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use coroner_analyze::config::{RunConfig, format_tz, parse_tz};
+use coroner_analyze::pipeline::{self, RunResult, SourceReport};
+use coroner_analyze::report::{self, Totals, iso_micros};
+use coroner_parse::error::{human_size, parse_size};
+
+use crate::term::clean;
+
+/// Post-mortem log forensics: one pass over a bundle of logs, answers in Parquet.
+#[derive(Parser, Debug)]
+#[command(name = "coroner", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Worker threads for parsing (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// Print nothing but errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Read every input once and write the report tables into a directory.
+    ///
+    /// Example: coroner analyze incident-bundle.tar.gz -o out/
+    Analyze {
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Directory for summary.json and the Parquet tables (created if missing).
+        #[arg(short, long, value_name = "DIR")]
+        output: PathBuf,
+    },
+    /// Read every input and print what each source is: format, compression, bytes, records.
+    ///
+    /// Example: coroner detect /var/log/nginx/ journal.export.zst
+    Detect {
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Print JSON (one object per source) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ReadArgs {
+    /// Files, directories (walked), or tar archives (.tar, .tar.gz, .tar.zst); plain, gzip
+    /// or zstd streams, told apart by their magic bytes.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// A record longer than this ends its source with an error (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = size_arg)]
+    max_line: usize,
+    /// Zone assumed for timestamps that carry none: UTC, +02:00, -0330.
+    #[arg(long, value_name = "ZONE", default_value = "UTC", value_parser = tz_arg)]
+    tz: i32,
+    /// Year of the first record for year-less timestamps (syslog, journalctl -o short);
+    /// default: each file's modification time dates its last record.
+    #[arg(long, value_name = "YEAR")]
+    year: Option<i32>,
+    /// Read plain files instead of memory-mapping them (for files still being written).
+    #[arg(long)]
+    no_mmap: bool,
+    /// Target size of one unit of parallel work (results never depend on it).
+    #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = size_arg, hide = true)]
+    chunk_size: usize,
+}
+
+fn size_arg(s: &str) -> Result<usize, String> {
+    parse_size(s)
+        .filter(|&n| n > 0)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| format!("'{s}' is not a size (examples: 4096, 512K, 64M, 1G)"))
+}
+
+fn tz_arg(s: &str) -> Result<i32, String> {
+    parse_tz(s).ok_or_else(|| format!("'{s}' is not a zone offset (examples: UTC, +02:00, -0330)"))
+}
+
+impl ReadArgs {
+    fn config(&self, threads: Option<usize>) -> RunConfig {
+        let mut c = RunConfig::default();
+        if let Some(t) = threads {
+            c.threads = t.max(1);
+        }
+        c.max_line = self.max_line;
+        c.chunk_size = self.chunk_size;
+        c.tz_offset_secs = self.tz;
+        c.year = self.year;
+        c.mmap = !self.no_mmap;
+        c
+    }
+}
+
+/// Entry point of the `coroner` binary: parse `std::env::args` and run.
+pub fn main() -> i32 {
+    run(std::env::args_os())
+}
+
+/// Run with explicit arguments (the first is the program name). Returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match &cli.command {
+        Command::Analyze { read, output } => analyze(&cli, read, output),
+        Command::Detect { read, json } => detect(&cli, read, *json),
+    }
+}
+
+fn report_errors(result: &RunResult) -> i32 {
+    for s in &result.sources {
+        if let Some(e) = &s.error {
+            eprintln!("coroner: {}: {}", clean(&s.name), e);
+        }
+    }
+    if result.had_errors() { 2 } else { 0 }
+}
+
+fn analyze(cli: &Cli, read: &ReadArgs, output: &std::path::Path) -> i32 {
+    let config = read.config(cli.threads);
+    let started = Instant::now();
+    let result = pipeline::run(&read.paths, &config, &|_| {});
+    let elapsed = started.elapsed();
+    let written = match report::write_all(output, &read.paths, &config, &result) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("coroner: cannot write the report: {}", clean(&e));
+            return 1;
+        }
+    };
+    let code = report_errors(&result);
+    if !cli.quiet {
+        print!("{}", summary_text(&result, &config, elapsed.as_secs_f64(), &written));
+    }
+    code
+}
+
+/// The few lines a person reads first.
+fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[PathBuf]) -> String {
+    let t = Totals::of(result);
+    let mut out = String::new();
+    let rate = if secs > 0.0 { t.bytes as f64 / secs } else { 0.0 };
+    out += &format!(
+        "coroner {}: {} sources, {} read ({} stored), {} records in {:.2} s ({}/s, {} threads)\n",
+        env!("CARGO_PKG_VERSION"),
+        t.sources,
+        approx_size(t.bytes),
+        approx_size(t.stored_bytes),
+        group(t.records),
+        secs,
+        approx_size(rate as u64),
+        config.threads,
+    );
+    if let (Some(a), Some(b)) = (t.first_ts, t.last_ts) {
+        out += &format!("  time span: {} .. {} (zone assumed where none is given: {})\n", iso_micros(a), iso_micros(b), format_tz(config.tz_offset_secs));
+    }
+    if t.unparsed_records > 0 || t.unparsed_bytes > 0 {
+        out += &format!(
+            "  unparsed: {} records, {} (per source: sources.parquet unparsed_records)\n",
+            group(t.unparsed_records),
+            approx_size(t.unparsed_bytes)
+        );
+    }
+    if t.errors > 0 {
+        out += &format!("  {} source(s) stopped early: see the errors above and sources.parquet error\n", t.errors);
+    }
+    let names: Vec<String> = written.iter().map(|p| clean(&p.to_string_lossy())).collect();
+    out += &format!("  wrote {}\n", names.join(", "));
+    out
+}
+
+fn detect(cli: &Cli, read: &ReadArgs, json: bool) -> i32 {
+    let config = read.config(cli.threads);
+    let result = pipeline::run(&read.paths, &config, &|_| {});
+    if json {
+        let rows: Vec<_> = result.sources.iter().map(source_json).collect();
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+    } else if !cli.quiet {
+        print!("{}", detect_table(&result));
+    }
+    report_errors(&result)
+}
+
+fn source_json(s: &SourceReport) -> serde_json::Value {
+    serde_json::json!({
+        "source": s.name,
+        "format": s.format(),
+        "compression": s.compression,
+        "stored_bytes": s.stored_bytes,
+        "bytes": s.stats.bytes,
+        "records": s.stats.records,
+        "unparsed_records": s.stats.unparsed_records,
+        "unparsed_bytes": s.stats.unparsed_bytes,
+        "first_ts": s.stats.first_ts.map(iso_micros),
+        "last_ts": s.stats.last_ts.map(iso_micros),
+        "error": s.error.as_ref().map(|e| e.cause()),
+        "error_offset": s.error.as_ref().and_then(|e| e.offset),
+        "meta_bytes": s.stats.meta_bytes,
+        "payloads": s.stats.payload_mix(),
+    })
+}
+
+/// The inventory as an aligned table (numbers right-aligned).
+fn detect_table(result: &RunResult) -> String {
+    let header = ["SOURCE", "FORMAT", "COMPRESSION", "STORED", "BYTES", "RECORDS", "UNPARSED", "FIRST", "LAST", "ERROR"];
+    let mut rows: Vec<[String; 10]> = vec![header.map(String::from)];
+    for s in &result.sources {
+        rows.push([
+            clean(&s.name),
+            s.format(),
+            s.compression.clone(),
+            s.stored_bytes.map_or("-".into(), |n| n.to_string()),
+            s.stats.bytes.to_string(),
+            s.stats.records.to_string(),
+            s.stats.unparsed_records.to_string(),
+            s.stats.first_ts.map_or("-".into(), short_time),
+            s.stats.last_ts.map_or("-".into(), short_time),
+            s.error.as_ref().map_or("-".into(), |e| clean(&e.to_string())),
+        ]);
+    }
+    let mut widths = [0usize; 10];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let numeric = [false, false, false, true, true, true, true, false, false, false];
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            let pad = widths[i] - cell.chars().count();
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if numeric[i] {
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                if i + 1 < row.len() {
+                    line.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        out += line.trim_end();
+        out.push('\n');
+    }
+    out
+}
+
+/// `2021-03-13T15:23:01Z`: seconds are enough in a table.
+fn short_time(us: i64) -> String {
+    let full = iso_micros(us);
+    format!("{}Z", &full[..19])
+}
+
+/// `2.3 MiB`: sizes for people (the tables keep exact bytes).
+fn approx_size(n: u64) -> String {
+    let units = [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in units {
+        if n >= unit {
+            return format!("{:.1} {name}", n as f64 / unit as f64);
+        }
+    }
+    if n == 0 { "0 B".into() } else { human_size(n).replace(" bytes", " B") }
+}
+
+/// `12,345`: digit groups make counts readable at a glance.
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(group(1234567), "1,234,567");
+        assert_eq!(group(12), "12");
+        assert_eq!(approx_size(1536), "1.5 KiB");
+        assert_eq!(approx_size(0), "0 B");
+        assert_eq!(approx_size(12), "12 B");
+    }
+
+    #[test]
+    fn usage_errors_exit_1() {
+        assert_eq!(run(["coroner", "analyze"]), 1);
+        assert_eq!(run(["coroner", "frobnicate"]), 1);
+        assert_eq!(run(["coroner", "detect", "x", "--max-line", "lots"]), 1);
+    }
+}

@@ -1,0 +1,101 @@
+//! Helpers shared by the integration tests: run the real binary, read what it wrote, and
+//! ask GNU tools for the independent truth.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow_array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// Run `coroner ARGS...`.
+pub fn coroner<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    Command::new(env!("CARGO_BIN_EXE_coroner")).args(args).output().expect("run coroner")
+}
+
+/// `coroner detect --json PATHS...`: (exit code, rows, stderr).
+pub fn detect(paths: &[&Path], extra: &[&str]) -> (i32, Vec<Value>, String) {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["detect".as_ref(), "--json".as_ref()];
+    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(s)));
+    args.extend(paths.iter().map(|p| p.as_os_str()));
+    let out = coroner(args);
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), rows, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The row for a source whose name ends with `suffix`.
+pub fn row<'a>(rows: &'a [Value], suffix: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["source"].as_str().is_some_and(|s| s.ends_with(suffix)))
+        .unwrap_or_else(|| panic!("no source ending in {suffix}: {rows:#?}"))
+}
+
+/// `wc --bytes` and `wc --lines` of a file, from GNU wc itself.
+pub fn wc(path: &Path) -> (u64, u64) {
+    let out = Command::new("wc").arg("--bytes").arg("--lines").arg(path).output().expect("run wc");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let nums: Vec<u64> = text.split_whitespace().take(2).map(|n| n.parse().unwrap()).collect();
+    (nums[1], nums[0])
+}
+
+/// Run a shell pipeline and return its stdout trimmed (for GNU-tool truths).
+pub fn sh(script: &str) -> String {
+    let out = Command::new("sh").arg("-c").arg(script).output().expect("run sh");
+    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Every batch of a Parquet file concatenated (small tables only).
+pub fn read_parquet(path: &Path) -> RecordBatch {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
+    arrow_select_concat(&batches)
+}
+
+fn arrow_select_concat(batches: &[RecordBatch]) -> RecordBatch {
+    assert!(!batches.is_empty(), "empty parquet file");
+    if batches.len() == 1 {
+        return batches[0].clone();
+    }
+    panic!("tests expect single-batch tables, got {}", batches.len());
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+pub fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::encode_all(data, 3).unwrap()
+}
+
+/// A tar archive of (name, bytes) members.
+pub fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in members {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_mtime(1_700_000_000);
+        h.set_cksum();
+        b.append_data(&mut h, name, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
