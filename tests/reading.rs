@@ -26,26 +26,47 @@ fn apache_log_is_counted_the_same_in_every_rendering() {
     multi.extend(gzip(&plain[2 * cut..]));
     std::fs::write(d.join("multi.gz"), multi).unwrap();
     std::fs::write(d.join("a.zst"), zstd(&plain)).unwrap();
-    std::fs::write(d.join("bundle.tar.gz"), gzip(&tar(&[("logs/apache_logs", &plain)]))).unwrap();
+    std::fs::write(
+        d.join("bundle.tar.gz"),
+        gzip(&tar(&[("logs/apache_logs", &plain)])),
+    )
+    .unwrap();
     // A name that lies: gzip bytes called .log are still decoded.
     std::fs::write(d.join("lies.log"), gzip(&plain)).unwrap();
 
     let (code, rows, stderr) = detect(&[&plain_path, d], &[]);
     assert_eq!(code, 0, "{stderr}");
-    for suffix in ["apache_logs", "a.gz", "multi.gz", "a.zst", "bundle.tar.gz:logs/apache_logs", "lies.log"] {
+    for suffix in [
+        "apache_logs",
+        "a.gz",
+        "multi.gz",
+        "a.zst",
+        "bundle.tar.gz:logs/apache_logs",
+        "lies.log",
+    ] {
         let r = row(&rows, suffix);
         assert_eq!(r["bytes"], wc_bytes, "{suffix}");
         assert_eq!(r["records"], wc_lines, "{suffix}");
         assert_eq!(r["error"], serde_json::Value::Null, "{suffix}");
-        assert!(r["format"].as_str().unwrap().starts_with("plain"), "{suffix}: {}", r["format"]);
+        assert!(
+            r["format"].as_str().unwrap().starts_with("plain"),
+            "{suffix}: {}",
+            r["format"]
+        );
     }
     assert_eq!(row(&rows, "a.zst")["compression"], "zstd");
     assert_eq!(row(&rows, "lies.log")["compression"], "gzip");
-    assert_eq!(row(&rows, "bundle.tar.gz:logs/apache_logs")["compression"], "tar+gzip");
+    assert_eq!(
+        row(&rows, "bundle.tar.gz:logs/apache_logs")["compression"],
+        "tar+gzip"
+    );
     // The archive's own row accounts for the tar stream: headers and padding are meta.
     let archive = row(&rows, "bundle.tar.gz");
     assert_eq!(archive["format"], "tar");
-    assert_eq!(archive["bytes"].as_u64().unwrap(), archive["meta_bytes"].as_u64().unwrap() + wc_bytes);
+    assert_eq!(
+        archive["bytes"].as_u64().unwrap(),
+        archive["meta_bytes"].as_u64().unwrap() + wc_bytes
+    );
 }
 
 #[test]
@@ -63,15 +84,29 @@ fn truncated_gzip_keeps_what_came_before_and_exits_2() {
     let r = row(&rows, "cut.log.gz");
     assert_eq!(r["error"], "truncated gzip stream");
     // gzip itself delivers exactly this much from the cut file before it gives up.
-    let zcat_bytes: u64 = sh(&format!("gzip -dc {} 2>/dev/null | wc --bytes; true", cut.display())).parse().unwrap();
+    let zcat_bytes: u64 = sh(&format!(
+        "gzip -dc {} 2>/dev/null | wc --bytes; true",
+        cut.display()
+    ))
+    .parse()
+    .unwrap();
     assert_eq!(r["bytes"], zcat_bytes);
     assert_eq!(r["error_offset"], zcat_bytes);
     assert!(zcat_bytes > 0 && zcat_bytes < plain.len() as u64);
     // Every complete line before the cut is a record, and the partial last one too.
     let before = &plain[..zcat_bytes as usize];
     let lines = before.iter().filter(|&&b| b == b'\n').count() as u64;
-    assert_eq!(r["records"], lines + u64::from(before.last() != Some(&b'\n')));
-    assert!(stderr.contains(&format!("coroner: {}: truncated gzip stream (at byte {zcat_bytes})", cut.display())), "{stderr}");
+    assert_eq!(
+        r["records"],
+        lines + u64::from(before.last() != Some(&b'\n'))
+    );
+    assert!(
+        stderr.contains(&format!(
+            "coroner: {}: truncated gzip stream (at byte {zcat_bytes})",
+            cut.display()
+        )),
+        "{stderr}"
+    );
     // The other source is unaffected.
     assert_eq!(row(&rows, "good.log")["records"], 1);
     assert_eq!(row(&rows, "good.log")["error"], serde_json::Value::Null);
@@ -80,7 +115,9 @@ fn truncated_gzip_keeps_what_came_before_and_exits_2() {
 #[test]
 fn corrupt_zstd_and_missing_files_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let data: Vec<u8> = (0..100_000u32).flat_map(|i| format!("line {i} of a log {}\n", i.wrapping_mul(2_654_435_761)).into_bytes()).collect();
+    let data: Vec<u8> = (0..100_000u32)
+        .flat_map(|i| format!("line {i} of a log {}\n", i.wrapping_mul(2_654_435_761)).into_bytes())
+        .collect();
     let mut z = zstd(&data);
     let mid = z.len() / 2;
     for b in &mut z[mid..mid + 64] {
@@ -94,8 +131,14 @@ fn corrupt_zstd_and_missing_files_are_named() {
     let r = row(&rows, "bad.zst");
     assert!(r["error"].as_str().unwrap().starts_with("zstd: "), "{r}");
     assert!(r["bytes"].as_u64().unwrap() < data.len() as u64);
-    assert_eq!(row(&rows, "missing.log")["error"], "No such file or directory");
-    assert!(stderr.contains("missing.log: No such file or directory"), "{stderr}");
+    assert_eq!(
+        row(&rows, "missing.log")["error"],
+        "No such file or directory"
+    );
+    assert!(
+        stderr.contains("missing.log: No such file or directory"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -125,7 +168,13 @@ fn last_line_without_newline_is_a_record_and_empty_files_are_sources() {
     std::fs::write(dir.path().join("empty.log"), b"").unwrap();
     let (code, rows, _) = detect(&[dir.path()], &[]);
     assert_eq!(code, 0);
-    assert_eq!((row(&rows, "a.log")["records"].as_u64(), row(&rows, "a.log")["bytes"].as_u64()), (Some(2), Some(7)));
+    assert_eq!(
+        (
+            row(&rows, "a.log")["records"].as_u64(),
+            row(&rows, "a.log")["bytes"].as_u64()
+        ),
+        (Some(2), Some(7))
+    );
     assert_eq!(row(&rows, "empty.log")["records"], 0);
 }
 
@@ -135,8 +184,21 @@ fn one_and_two_threads_write_identical_tables() {
     let out2 = tempfile::tempdir().unwrap();
     let input = fixtures();
     for (dir, threads) in [(out1.path(), "1"), (out2.path(), "2")] {
-        let o = coroner(["analyze".as_ref(), input.as_os_str(), "-o".as_ref(), dir.as_os_str(), "--threads".as_ref(), threads.as_ref(), "--chunk-size".as_ref(), "64K".as_ref()]);
-        assert!(o.status.code() == Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = coroner([
+            "analyze".as_ref(),
+            input.as_os_str(),
+            "-o".as_ref(),
+            dir.as_os_str(),
+            "--threads".as_ref(),
+            threads.as_ref(),
+            "--chunk-size".as_ref(),
+            "64K".as_ref(),
+        ]);
+        assert!(
+            o.status.code() == Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     let a = std::fs::read(out1.path().join("sources.parquet")).unwrap();
     let b = std::fs::read(out2.path().join("sources.parquet")).unwrap();
@@ -149,9 +211,19 @@ fn sources_parquet_has_the_contract_columns() {
     use arrow_schema::{DataType, TimeUnit};
     let out = tempfile::tempdir().unwrap();
     let input = fixtures().join("lnav");
-    let o = coroner(["analyze".as_ref(), input.as_os_str(), "-o".as_ref(), out.path().as_os_str(), "--quiet".as_ref()]);
+    let o = coroner([
+        "analyze".as_ref(),
+        input.as_os_str(),
+        "-o".as_ref(),
+        out.path().as_os_str(),
+        "--quiet".as_ref(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(o.stdout.is_empty(), "--quiet printed {:?}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.stdout.is_empty(),
+        "--quiet printed {:?}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let batch = read_parquet(&out.path().join("sources.parquet"));
     let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     let want = [
@@ -172,11 +244,20 @@ fn sources_parquet_has_the_contract_columns() {
         assert_eq!(schema.field(i).name(), name);
         assert_eq!(schema.field(i).data_type(), ty, "{name}");
     }
-    let bytes = batch.column_by_name("bytes").unwrap().as_any().downcast_ref::<arrow_array::UInt64Array>().unwrap();
+    let bytes = batch
+        .column_by_name("bytes")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::UInt64Array>()
+        .unwrap();
     let total: u64 = bytes.iter().flatten().sum();
-    let du: u64 = std::fs::read_dir(&input).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    let du: u64 = std::fs::read_dir(&input)
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
     assert_eq!(total, du, "every byte of the folder is accounted for");
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["report_version"], "1");
     assert_eq!(summary["totals"]["bytes"], du);
     assert_eq!(summary["options"]["tz"], "UTC");
@@ -185,7 +266,11 @@ fn sources_parquet_has_the_contract_columns() {
 
 #[test]
 fn usage_errors_exit_1() {
-    assert_eq!(coroner(["analyze", "x"]).status.code(), Some(1), "missing -o");
+    assert_eq!(
+        coroner(["analyze", "x"]).status.code(),
+        Some(1),
+        "missing -o"
+    );
     assert_eq!(coroner(["nonsense"]).status.code(), Some(1));
     assert_eq!(coroner(["--version"]).status.code(), Some(0));
 }

@@ -23,7 +23,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_coroner")).args(args).output().expect("run coroner")
+    Command::new(env!("CARGO_BIN_EXE_coroner"))
+        .args(args)
+        .output()
+        .expect("run coroner")
 }
 
 /// `coroner detect --json PATHS...`: (exit code, rows, stderr).
@@ -34,7 +37,11 @@ pub fn detect(paths: &[&Path], extra: &[&str]) -> (i32, Vec<Value>, String) {
     let out = coroner(args);
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap_or(-1), rows, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        rows,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The row for a source whose name ends with `suffix`.
@@ -46,23 +53,43 @@ pub fn row<'a>(rows: &'a [Value], suffix: &str) -> &'a Value {
 
 /// `wc --bytes` and `wc --lines` of a file, from GNU wc itself.
 pub fn wc(path: &Path) -> (u64, u64) {
-    let out = Command::new("wc").arg("--bytes").arg("--lines").arg(path).output().expect("run wc");
+    let out = Command::new("wc")
+        .arg("--bytes")
+        .arg("--lines")
+        .arg(path)
+        .output()
+        .expect("run wc");
     let text = String::from_utf8(out.stdout).unwrap();
-    let nums: Vec<u64> = text.split_whitespace().take(2).map(|n| n.parse().unwrap()).collect();
+    let nums: Vec<u64> = text
+        .split_whitespace()
+        .take(2)
+        .map(|n| n.parse().unwrap())
+        .collect();
     (nums[1], nums[0])
 }
 
 /// Run a shell pipeline and return its stdout trimmed (for GNU-tool truths).
 pub fn sh(script: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(script).output().expect("run sh");
-    assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// Every batch of a Parquet file concatenated (small tables only).
 pub fn read_parquet(path: &Path) -> RecordBatch {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
     arrow_select_concat(&batches)
 }

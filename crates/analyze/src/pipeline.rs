@@ -23,7 +23,7 @@ use coroner_parse::detect::{detect_envelope, detect_payload};
 use coroner_parse::envelope::view;
 use coroner_parse::error::{Error, ErrorKind};
 use coroner_parse::format::{Envelope, Payload};
-use coroner_parse::frame::{Framing, Frames, SpanKind, complete_prefix, cut_after};
+use coroner_parse::frame::{Frames, Framing, SpanKind, complete_prefix, cut_after};
 use coroner_parse::input::{self, Data, InputFile, Opened};
 use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month, payload_time};
 use rayon::iter::{ParallelBridge, ParallelIterator};
@@ -135,7 +135,10 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
     let metas = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = crossbeam_channel::bounded::<Job>(threads * 2);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool");
 
     let mut outs: Vec<ChunkOut> = std::thread::scope(|scope| {
         for _ in 0..threads.min(inputs.len()).max(1) {
@@ -149,7 +152,10 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
                     let found = match item {
                         Ok(file) => producer.input(i as u32, file),
                         Err(problem) => vec![SourceMeta {
-                            id: SourceId { input: i as u32, member: 0 },
+                            id: SourceId {
+                                input: i as u32,
+                                member: 0,
+                            },
                             name: problem.name.clone(),
                             envelope: None,
                             compression: "none".into(),
@@ -158,7 +164,10 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
                             archive: None,
                         }],
                     };
-                    metas.lock().unwrap_or_else(|e| e.into_inner()).extend(found);
+                    metas
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend(found);
                 }
             });
         }
@@ -178,7 +187,9 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
     outs.sort_unstable_by_key(|o| (o.source, o.seq));
     let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
     metas.sort_unstable_by_key(|m| m.id);
-    RunResult { sources: assemble(metas, outs, config.max_line as u64) }
+    RunResult {
+        sources: assemble(metas, outs, config.max_line as u64),
+    }
 }
 
 /// Fold each source's chunks in order; a too-long record ends its source there.
@@ -245,7 +256,11 @@ fn process(job: &Job) -> ChunkOut {
                     stats.unparsed(bytes.len(), v.ts);
                     continue;
                 }
-                let payload = if detect { detect_payload(v.message) } else { Payload::Text };
+                let payload = if detect {
+                    detect_payload(v.message)
+                } else {
+                    Payload::Text
+                };
                 let ts = v.ts.or_else(|| payload_time(payload, v.message, &ctx.time));
                 stats.record(bytes.len(), payload, ts);
             }
@@ -254,7 +269,12 @@ fn process(job: &Job) -> ChunkOut {
             SpanKind::Malformed => stats.unparsed(bytes.len(), None),
         }
     }
-    ChunkOut { source: ctx.id, seq: job.seq, stats, too_long_at }
+    ChunkOut {
+        source: ctx.id,
+        seq: job.seq,
+        stats,
+        too_long_at,
+    }
 }
 
 struct Producer<'a> {
@@ -264,7 +284,10 @@ struct Producer<'a> {
 
 impl Producer<'_> {
     fn input(&self, index: u32, file: &InputFile) -> Vec<SourceMeta> {
-        let id = SourceId { input: index, member: 0 };
+        let id = SourceId {
+            input: index,
+            member: 0,
+        };
         let meta = |compression: &str, stored_bytes, error| SourceMeta {
             id,
             name: file.name.clone(),
@@ -277,27 +300,48 @@ impl Producer<'_> {
         match input::open(&file.path, self.config.mmap) {
             Err(error) => vec![meta("none", None, Some(error))],
             Ok(Opened::Unsupported { what, stored_bytes }) => {
-                vec![meta(what, stored_bytes, Some(Error::new(ErrorKind::UnsupportedCompression(what))))]
+                vec![meta(
+                    what,
+                    stored_bytes,
+                    Some(Error::new(ErrorKind::UnsupportedCompression(what))),
+                )]
             }
             Ok(Opened::Mapped { data, mtime }) => {
                 let stored = data.len() as u64;
                 let envelope = self.mapped(id, data, mtime);
-                vec![SourceMeta { envelope: Some(envelope), ..meta("none", Some(stored), None) }]
+                vec![SourceMeta {
+                    envelope: Some(envelope),
+                    ..meta("none", Some(stored), None)
+                }]
             }
-            Ok(Opened::Stream { mut reader, compression, stored_bytes, mtime }) => {
+            Ok(Opened::Stream {
+                mut reader,
+                compression,
+                stored_bytes,
+                mtime,
+            }) => {
                 let (envelope, error) = self.stream(id, &mut reader, compression, mtime);
-                vec![SourceMeta { envelope: Some(envelope), ..meta(compression.id(), stored_bytes, error) }]
+                vec![SourceMeta {
+                    envelope: Some(envelope),
+                    ..meta(compression.id(), stored_bytes, error)
+                }]
             }
-            Ok(Opened::Archive { reader, compression, stored_bytes }) => {
-                self.archive(id, &file.name, reader, compression, stored_bytes)
-            }
+            Ok(Opened::Archive {
+                reader,
+                compression,
+                stored_bytes,
+            }) => self.archive(id, &file.name, reader, compression, stored_bytes),
         }
     }
 
-    fn context(&self, id: SourceId, head: &[u8], mtime: Option<i64>) -> Arc<SourceCtx> {
-        let envelope = detect_envelope(&head[..head.len().min(DETECT_HEAD)]);
+    fn context(&self, id: SourceId, start: &[u8], mtime: Option<i64>) -> Arc<SourceCtx> {
+        let head = &start[..start.len().min(DETECT_HEAD)];
+        let envelope = detect_envelope(head);
         let year = match self.config.year {
-            Some(year) => YearHint::FirstRecord { year, first_month: first_syslog_month(head).unwrap_or(1) },
+            Some(year) => YearHint::FirstRecord {
+                year,
+                first_month: first_syslog_month(head).unwrap_or(1),
+            },
             None => {
                 let (year, month) = year_month(mtime.unwrap_or_else(now_secs));
                 YearHint::EndsAt { year, month }
@@ -307,7 +351,10 @@ impl Producer<'_> {
             id,
             envelope,
             framing: Framing::for_envelope(envelope),
-            time: TimeContext { offset_secs: self.config.tz_offset_secs, year },
+            time: TimeContext {
+                offset_secs: self.config.tz_offset_secs,
+                year,
+            },
             max_line: self.config.max_line,
         })
     }
@@ -326,7 +373,8 @@ impl Producer<'_> {
         let chunk = self.config.chunk_size.max(1);
         let (mut start, mut seq) = (0usize, 0u64);
         while start < data.len() {
-            let end = cut_after(ctx.framing, &data[start..], chunk).map_or(data.len(), |c| start + c);
+            let end =
+                cut_after(ctx.framing, &data[start..], chunk).map_or(data.len(), |c| start + c);
             self.send(Job {
                 ctx: ctx.clone(),
                 seq,
@@ -357,15 +405,27 @@ impl Producer<'_> {
             let want = target.saturating_sub(buf.len()) as u64;
             let read = reader.take(want).read_to_end(&mut buf);
             let failure = read.as_ref().err().map(|e| {
-                Error::at(coroner_parse::decode::decode_error(compression, e), base + buf.len() as u64)
+                Error::at(
+                    coroner_parse::decode::decode_error(compression, e),
+                    base + buf.len() as u64,
+                )
             });
-            let eof = failure.is_some() || matches!(read, Ok(0)) || matches!(read, Ok(n) if (n as u64) < want);
-            let ctx = ctx.get_or_insert_with(|| self.context(id, &buf, mtime)).clone();
+            let eof = failure.is_some()
+                || matches!(read, Ok(0))
+                || matches!(read, Ok(n) if (n as u64) < want);
+            let ctx = ctx
+                .get_or_insert_with(|| self.context(id, &buf, mtime))
+                .clone();
             let cut = complete_prefix(ctx.framing, &buf, eof, max_line);
             if cut == 0 && !eof {
                 if buf.len() > max_line {
                     // One record longer than the cap: let the worker report it, stop here.
-                    self.send(Job { ctx: ctx.clone(), seq, base, data: ChunkData::Owned(buf) });
+                    self.send(Job {
+                        ctx: ctx.clone(),
+                        seq,
+                        base,
+                        data: ChunkData::Owned(buf),
+                    });
                     return (ctx.envelope, None);
                 }
                 target = target.saturating_mul(2).min(max_line.saturating_add(chunk));
@@ -374,7 +434,12 @@ impl Producer<'_> {
             let rest = buf.split_off(cut);
             if !buf.is_empty() {
                 let len = buf.len() as u64;
-                self.send(Job { ctx: ctx.clone(), seq, base, data: ChunkData::Owned(buf) });
+                self.send(Job {
+                    ctx: ctx.clone(),
+                    seq,
+                    base,
+                    data: ChunkData::Owned(buf),
+                });
                 base += len;
                 seq += 1;
             }
@@ -403,7 +468,10 @@ impl Producer<'_> {
         let mut found = Vec::new();
         let mut member_bytes = 0u64;
         let (tar_bytes, error) = input::for_each_member(reader, compression, |member, data| {
-            let member_id = SourceId { input: id.input, member: found.len() as u32 + 1 };
+            let member_id = SourceId {
+                input: id.input,
+                member: found.len() as u32 + 1,
+            };
             member_bytes += member.size;
             let mut meta = SourceMeta {
                 id: member_id,
@@ -422,8 +490,13 @@ impl Producer<'_> {
                     }
                     // Errors of the archive stream itself surface here as the member's
                     // error too: the member was cut.
-                    let layer = if inner == Compression::None { compression } else { inner };
-                    let (envelope, error) = self.stream(member_id, &mut stream, layer, member.mtime);
+                    let layer = if inner == Compression::None {
+                        compression
+                    } else {
+                        inner
+                    };
+                    let (envelope, error) =
+                        self.stream(member_id, &mut stream, layer, member.mtime);
                     meta.envelope = Some(envelope);
                     meta.error = error;
                 }

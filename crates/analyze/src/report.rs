@@ -57,23 +57,41 @@ impl Totals {
 pub fn sources_batch(result: &RunResult) -> Result<arrow_array::RecordBatch, String> {
     let s = &result.sources;
     let formats: Vec<String> = s.iter().map(SourceReport::format).collect();
-    let errors: Vec<Option<String>> = s.iter().map(|r| r.error.as_ref().map(|e| e.cause())).collect();
+    let errors: Vec<Option<String>> = s
+        .iter()
+        .map(|r| r.error.as_ref().map(|e| e.cause()))
+        .collect();
     let mixes: Vec<String> = s.iter().map(|r| r.stats.payload_mix()).collect();
     table::batch(vec![
         Column::utf8("source", s.iter().map(|r| Some(r.name.as_str()))),
         Column::utf8("format", formats.iter().map(|f| Some(f.as_str()))),
-        Column::utf8("compression", s.iter().map(|r| Some(r.compression.as_str()))),
+        Column::utf8(
+            "compression",
+            s.iter().map(|r| Some(r.compression.as_str())),
+        ),
         Column::u64("stored_bytes", s.iter().map(|r| r.stored_bytes)),
         Column::u64("bytes", s.iter().map(|r| Some(r.stats.bytes))),
         Column::u64("records", s.iter().map(|r| Some(r.stats.records))),
-        Column::u64("unparsed_records", s.iter().map(|r| Some(r.stats.unparsed_records))),
-        Column::u64("unparsed_bytes", s.iter().map(|r| Some(r.stats.unparsed_bytes))),
+        Column::u64(
+            "unparsed_records",
+            s.iter().map(|r| Some(r.stats.unparsed_records)),
+        ),
+        Column::u64(
+            "unparsed_bytes",
+            s.iter().map(|r| Some(r.stats.unparsed_bytes)),
+        ),
         Column::timestamp("first_ts", s.iter().map(|r| r.stats.first_ts)),
         Column::timestamp("last_ts", s.iter().map(|r| r.stats.last_ts)),
         Column::utf8("error", errors.iter().map(|e| e.as_deref())),
-        Column::u64("error_offset", s.iter().map(|r| r.error.as_ref().and_then(|e| e.offset))),
+        Column::u64(
+            "error_offset",
+            s.iter().map(|r| r.error.as_ref().and_then(|e| e.offset)),
+        ),
         Column::u64("meta_bytes", s.iter().map(|r| Some(r.stats.meta_bytes))),
-        Column::utf8("payloads", mixes.iter().map(|m| (!m.is_empty()).then_some(m.as_str()))),
+        Column::utf8(
+            "payloads",
+            mixes.iter().map(|m| (!m.is_empty()).then_some(m.as_str())),
+        ),
     ])
 }
 
@@ -84,7 +102,12 @@ pub fn iso_micros(us: i64) -> String {
     let days = secs.div_euclid(86_400);
     let tod = secs.rem_euclid(86_400);
     let (y, m, d) = civil(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", tod / 3600, tod % 3600 / 60, tod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        tod / 3600,
+        tod % 3600 / 60,
+        tod % 60
+    )
 }
 
 fn civil(days: i64) -> (i64, i64, i64) {
@@ -100,13 +123,20 @@ fn civil(days: i64) -> (i64, i64, i64) {
 }
 
 /// `summary.json`: the run's inputs, options, versions, totals and per-source errors.
-pub fn summary_json(inputs: &[PathBuf], config: &RunConfig, result: &RunResult, tables: &[&str]) -> Value {
+pub fn summary_json(
+    inputs: &[PathBuf],
+    config: &RunConfig,
+    result: &RunResult,
+    tables: &[&str],
+) -> Value {
     let t = Totals::of(result);
     let errors: Vec<Value> = result
         .sources
         .iter()
         .filter_map(|s| {
-            s.error.as_ref().map(|e| json!({"source": s.name, "error": e.cause(), "offset": e.offset}))
+            s.error
+                .as_ref()
+                .map(|e| json!({"source": s.name, "error": e.cause(), "offset": e.offset}))
         })
         .collect();
     json!({
@@ -144,13 +174,19 @@ pub fn summary_json(inputs: &[PathBuf], config: &RunConfig, result: &RunResult, 
 }
 
 /// Write every table of the run into `dir` (created if needed). Returns the files written.
-pub fn write_all(dir: &Path, inputs: &[PathBuf], config: &RunConfig, result: &RunResult) -> Result<Vec<PathBuf>, String> {
+pub fn write_all(
+    dir: &Path,
+    inputs: &[PathBuf],
+    config: &RunConfig,
+    result: &RunResult,
+) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let tables = ["sources.parquet"];
     let sources = dir.join(tables[0]);
     table::write_parquet(&sources, &sources_batch(result)?)?;
     let summary = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables)).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables))
+        .map_err(|e| e.to_string())?;
     std::fs::write(&summary, text + "\n").map_err(|e| format!("{}: {e}", summary.display()))?;
     Ok(vec![summary, sources])
 }
@@ -161,7 +197,10 @@ mod tests {
 
     #[test]
     fn iso_micros_known_values() {
-        assert_eq!(iso_micros(1_615_648_981_464_603), "2021-03-13T15:23:01.464603Z");
+        assert_eq!(
+            iso_micros(1_615_648_981_464_603),
+            "2021-03-13T15:23:01.464603Z"
+        );
         assert_eq!(iso_micros(0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(iso_micros(-1), "1969-12-31T23:59:59.999999Z");
     }

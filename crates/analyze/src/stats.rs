@@ -114,7 +114,10 @@ impl SourceStats {
             .filter(|(n, _)| *n > 0)
             .collect();
         mix.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        mix.iter().map(|(n, p)| format!("{}:{n}", p.id())).collect::<Vec<_>>().join(",")
+        mix.iter()
+            .map(|(n, p)| format!("{}:{n}", p.id()))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -135,7 +138,10 @@ mod tests {
         let mut ba = b.clone();
         ba.merge(&a);
         assert_eq!(ab, ba);
-        assert_eq!((ab.bytes, ab.records, ab.first_ts, ab.last_ts), (24, 3, Some(2), Some(5)));
+        assert_eq!(
+            (ab.bytes, ab.records, ab.first_ts, ab.last_ts),
+            (24, 3, Some(2), Some(5))
+        );
         assert_eq!(ab.bytes, 10 + 7 + 4 + ab.meta_bytes);
     }
 

@@ -31,7 +31,10 @@ impl Column {
         for v in values {
             b.append_option(v);
         }
-        Column { field: Field::new(name, DataType::Utf8, true), array: Arc::new(b.finish()) }
+        Column {
+            field: Field::new(name, DataType::Utf8, true),
+            array: Arc::new(b.finish()),
+        }
     }
 
     pub fn u64(name: &str, values: impl IntoIterator<Item = Option<u64>>) -> Column {
@@ -39,7 +42,10 @@ impl Column {
         for v in values {
             b.append_option(v);
         }
-        Column { field: Field::new(name, DataType::UInt64, true), array: Arc::new(b.finish()) }
+        Column {
+            field: Field::new(name, DataType::UInt64, true),
+            array: Arc::new(b.finish()),
+        }
     }
 
     /// `Timestamp(Microsecond, "UTC")`, the contract's type for every time.
@@ -49,7 +55,11 @@ impl Column {
             b.append_option(v);
         }
         Column {
-            field: Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+            field: Field::new(
+                name,
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
             array: Arc::new(b.finish()),
         }
     }
@@ -57,14 +67,17 @@ impl Column {
 
 /// Assemble columns into a batch (all columns must have the same length).
 pub fn batch(columns: Vec<Column>) -> Result<RecordBatch, String> {
-    let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) = columns.into_iter().map(|c| (c.field, c.array)).unzip();
+    let (fields, arrays): (Vec<Field>, Vec<ArrayRef>) =
+        columns.into_iter().map(|c| (c.field, c.array)).unzip();
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| e.to_string())
 }
 
 /// Write `batch` to `path` as Parquet: zstd level 3, dictionary pages, 1 Mi rows per group.
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), String> {
     let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).map_err(|e| e.to_string())?))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).map_err(|e| e.to_string())?,
+        ))
         .set_dictionary_enabled(true)
         .set_max_row_group_row_count(Some(1 << 20))
         .set_key_value_metadata(Some(vec![KeyValue::new(
@@ -74,7 +87,8 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), String> {
         .set_created_by(format!("coroner {}", env!("CARGO_PKG_VERSION")))
         .build();
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| e.to_string())?;
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(|e| e.to_string())?;
     writer.write(batch).map_err(|e| e.to_string())?;
     writer.close().map_err(|e| e.to_string())?;
     Ok(())
@@ -97,7 +111,10 @@ mod tests {
         ])
         .unwrap();
         write_parquet(&path, &b).unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap().build().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
         let got: Vec<_> = reader.map(|b| b.unwrap()).collect();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0], b);

@@ -161,7 +161,10 @@ fn analyze(cli: &Cli, read: &ReadArgs, output: &std::path::Path) -> i32 {
     };
     let code = report_errors(&result);
     if !cli.quiet {
-        print!("{}", summary_text(&result, &config, elapsed.as_secs_f64(), &written));
+        print!(
+            "{}",
+            summary_text(&result, &config, elapsed.as_secs_f64(), &written)
+        );
     }
     code
 }
@@ -170,7 +173,11 @@ fn analyze(cli: &Cli, read: &ReadArgs, output: &std::path::Path) -> i32 {
 fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[PathBuf]) -> String {
     let t = Totals::of(result);
     let mut out = String::new();
-    let rate = if secs > 0.0 { t.bytes as f64 / secs } else { 0.0 };
+    let rate = if secs > 0.0 {
+        t.bytes as f64 / secs
+    } else {
+        0.0
+    };
     out += &format!(
         "coroner {}: {} sources, {} read ({} stored), {} records in {:.2} s ({}/s, {} threads)\n",
         env!("CARGO_PKG_VERSION"),
@@ -183,7 +190,12 @@ fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[Pa
         config.threads,
     );
     if let (Some(a), Some(b)) = (t.first_ts, t.last_ts) {
-        out += &format!("  time span: {} .. {} (zone assumed where none is given: {})\n", iso_micros(a), iso_micros(b), format_tz(config.tz_offset_secs));
+        out += &format!(
+            "  time span: {} .. {} (zone assumed where none is given: {})\n",
+            iso_micros(a),
+            iso_micros(b),
+            format_tz(config.tz_offset_secs)
+        );
     }
     if t.unparsed_records > 0 || t.unparsed_bytes > 0 {
         out += &format!(
@@ -193,9 +205,15 @@ fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[Pa
         );
     }
     if t.errors > 0 {
-        out += &format!("  {} source(s) stopped early: see the errors above and sources.parquet error\n", t.errors);
+        out += &format!(
+            "  {} source(s) stopped early: see the errors above and sources.parquet error\n",
+            t.errors
+        );
     }
-    let names: Vec<String> = written.iter().map(|p| clean(&p.to_string_lossy())).collect();
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| clean(&p.to_string_lossy()))
+        .collect();
     out += &format!("  wrote {}\n", names.join(", "));
     out
 }
@@ -205,7 +223,10 @@ fn detect(cli: &Cli, read: &ReadArgs, json: bool) -> i32 {
     let result = pipeline::run(&read.paths, &config, &|_| {});
     if json {
         let rows: Vec<_> = result.sources.iter().map(source_json).collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
     } else if !cli.quiet {
         print!("{}", detect_table(&result));
     }
@@ -233,7 +254,18 @@ fn source_json(s: &SourceReport) -> serde_json::Value {
 
 /// The inventory as an aligned table (numbers right-aligned).
 fn detect_table(result: &RunResult) -> String {
-    let header = ["SOURCE", "FORMAT", "COMPRESSION", "STORED", "BYTES", "RECORDS", "UNPARSED", "FIRST", "LAST", "ERROR"];
+    let header = [
+        "SOURCE",
+        "FORMAT",
+        "COMPRESSION",
+        "STORED",
+        "BYTES",
+        "RECORDS",
+        "UNPARSED",
+        "FIRST",
+        "LAST",
+        "ERROR",
+    ];
     let mut rows: Vec<[String; 10]> = vec![header.map(String::from)];
     for s in &result.sources {
         rows.push([
@@ -246,7 +278,9 @@ fn detect_table(result: &RunResult) -> String {
             s.stats.unparsed_records.to_string(),
             s.stats.first_ts.map_or("-".into(), short_time),
             s.stats.last_ts.map_or("-".into(), short_time),
-            s.error.as_ref().map_or("-".into(), |e| clean(&e.to_string())),
+            s.error
+                .as_ref()
+                .map_or("-".into(), |e| clean(&e.to_string())),
         ]);
     }
     let mut widths = [0usize; 10];
@@ -255,7 +289,9 @@ fn detect_table(result: &RunResult) -> String {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let numeric = [false, false, false, true, true, true, true, false, false, false];
+    let numeric = [
+        false, false, false, true, true, true, true, false, false, false,
+    ];
     let mut out = String::new();
     for row in &rows {
         let mut line = String::new();
@@ -288,13 +324,22 @@ fn short_time(us: i64) -> String {
 
 /// `2.3 MiB`: sizes for people (the tables keep exact bytes).
 fn approx_size(n: u64) -> String {
-    let units = [(1u64 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    let units = [
+        (1u64 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
     for (unit, name) in units {
         if n >= unit {
             return format!("{:.1} {name}", n as f64 / unit as f64);
         }
     }
-    if n == 0 { "0 B".into() } else { human_size(n).replace(" bytes", " B") }
+    if n == 0 {
+        "0 B".into()
+    } else {
+        human_size(n).replace(" bytes", " B")
+    }
 }
 
 /// `12,345`: digit groups make counts readable at a glance.

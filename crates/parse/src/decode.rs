@@ -66,10 +66,9 @@ pub fn decoder<'a, R: Read + 'a>(
 ) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match compression {
         Compression::None => Box::new(inner),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(
-            256 << 10,
-            inner,
-        ))),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
+            io::BufReader::with_capacity(256 << 10, inner),
+        )),
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::new(inner)?;
             d.window_log_max(31)?;
@@ -85,11 +84,15 @@ pub fn decode_error(compression: Compression, err: &io::Error) -> ErrorKind {
         Compression::Gzip if err.kind() == io::ErrorKind::UnexpectedEof => ErrorKind::TruncatedGzip,
         Compression::Gzip if is_os_error(err) => ErrorKind::Io(err.kind(), text),
         Compression::Gzip => ErrorKind::CorruptGzip(text),
-        Compression::Zstd if err.kind() == io::ErrorKind::UnexpectedEof || text.contains("incomplete frame") => {
+        Compression::Zstd
+            if err.kind() == io::ErrorKind::UnexpectedEof || text.contains("incomplete frame") =>
+        {
             ErrorKind::TruncatedZstd
         }
         Compression::Zstd if is_os_error(err) => ErrorKind::Io(err.kind(), text),
-        Compression::Zstd => ErrorKind::CorruptZstd(text.trim_start_matches("zstd: ").to_lowercase()),
+        Compression::Zstd => {
+            ErrorKind::CorruptZstd(text.trim_start_matches("zstd: ").to_lowercase())
+        }
         Compression::None => ErrorKind::Io(err.kind(), text),
     }
 }
@@ -109,7 +112,11 @@ pub struct Peek<R> {
 
 impl<R: Read> Peek<R> {
     pub fn new(inner: R) -> Self {
-        Peek { head: Vec::new(), pos: 0, inner }
+        Peek {
+            head: Vec::new(),
+            pos: 0,
+            inner,
+        }
     }
 
     /// Up to `n` first bytes (fewer only at end of stream). Call before any `read`.
@@ -207,15 +214,23 @@ mod tests {
     fn reads_every_gzip_member_and_zstd_frame() {
         let mut two = gzip(b"one\n");
         two.extend(gzip(b"two\n"));
-        assert_eq!(read_all(Compression::Gzip, &two), (b"one\ntwo\n".to_vec(), None));
+        assert_eq!(
+            read_all(Compression::Gzip, &two),
+            (b"one\ntwo\n".to_vec(), None)
+        );
         let mut z = zstd::encode_all(&b"one\n"[..], 3).unwrap();
         z.extend(zstd::encode_all(&b"two\n"[..], 3).unwrap());
-        assert_eq!(read_all(Compression::Zstd, &z), (b"one\ntwo\n".to_vec(), None));
+        assert_eq!(
+            read_all(Compression::Zstd, &z),
+            (b"one\ntwo\n".to_vec(), None)
+        );
     }
 
     #[test]
     fn truncation_is_named_and_keeps_what_came_before() {
-        let data: Vec<u8> = (0..200_000u32).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        let data: Vec<u8> = (0..200_000u32)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
         let gz = gzip(&data);
         let (got, err) = read_all(Compression::Gzip, &gz[..gz.len() / 2]);
         assert_eq!(err, Some(ErrorKind::TruncatedGzip));

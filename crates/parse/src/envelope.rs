@@ -45,13 +45,27 @@ pub fn view<'a>(envelope: Envelope, record: &'a [u8], ctx: &TimeContext) -> Reco
     let line = trim_newline(record);
     match envelope {
         Envelope::Syslog => match parse_syslog_line(line, ctx) {
-            Some(s) => RecordView { ts: s.ts, message: s.message, parsed: true },
-            None => RecordView { ts: None, message: line, parsed: false },
+            Some(s) => RecordView {
+                ts: s.ts,
+                message: s.message,
+                parsed: true,
+            },
+            None => RecordView {
+                ts: None,
+                message: line,
+                parsed: false,
+            },
         },
         Envelope::JournaldExport => export_view(record),
-        Envelope::JournaldJson => json_view(line, b"\"MESSAGE\"", b"\"__REALTIME_TIMESTAMP\"", true),
+        Envelope::JournaldJson => {
+            json_view(line, b"\"MESSAGE\"", b"\"__REALTIME_TIMESTAMP\"", true)
+        }
         Envelope::DockerJson => json_view(line, b"\"log\"", b"\"time\"", false),
-        _ => RecordView { ts: None, message: line, parsed: true },
+        _ => RecordView {
+            ts: None,
+            message: line,
+            parsed: true,
+        },
     }
 }
 
@@ -61,7 +75,9 @@ fn export_view(entry: &[u8]) -> RecordView<'_> {
     let mut message: &[u8] = b"";
     let mut at = 0;
     while at < entry.len() {
-        let Some(nl) = memchr(b'\n', &entry[at..]) else { break };
+        let Some(nl) = memchr(b'\n', &entry[at..]) else {
+            break;
+        };
         let line = &entry[at..at + nl];
         if line.is_empty() {
             break;
@@ -78,35 +94,68 @@ fn export_view(entry: &[u8]) -> RecordView<'_> {
             // Binary field: name, u64 LE length, value, `\n`. The framer checked the bounds;
             // check again rather than trust them.
             let len_at = at + nl + 1;
-            let Some(len) = entry.get(len_at..len_at + 8) else { break };
+            let Some(len) = entry.get(len_at..len_at + 8) else {
+                break;
+            };
             let len = u64::from_le_bytes(len.try_into().unwrap_or([0xff; 8]));
             let value_at = len_at + 8;
-            let Some(value_end) = usize::try_from(len).ok().and_then(|l| value_at.checked_add(l)) else { break };
-            let Some(value) = entry.get(value_at..value_end) else { break };
+            let Some(value_end) = usize::try_from(len)
+                .ok()
+                .and_then(|l| value_at.checked_add(l))
+            else {
+                break;
+            };
+            let Some(value) = entry.get(value_at..value_end) else {
+                break;
+            };
             if line == b"MESSAGE" {
                 message = value;
             }
             at = value_end + 1;
         }
     }
-    RecordView { ts, message, parsed: ts.is_some() }
+    RecordView {
+        ts,
+        message,
+        parsed: ts.is_some(),
+    }
 }
 
 /// One JSON object per line: the raw string value of `msg_key` (or the raw array / null
 /// text when the value is not a string) and a time from `ts_key`, either decimal µs in a
 /// string (journald) or an RFC 3339 string (docker).
-fn json_view<'a>(line: &'a [u8], msg_key: &[u8], ts_key: &[u8], ts_is_micros: bool) -> RecordView<'a> {
+fn json_view<'a>(
+    line: &'a [u8],
+    msg_key: &[u8],
+    ts_key: &[u8],
+    ts_is_micros: bool,
+) -> RecordView<'a> {
     let body = line.strip_prefix(b"\x1e").unwrap_or(line);
     let body = trim_ascii_start(body);
     if !body.starts_with(b"{") {
-        return RecordView { ts: None, message: line, parsed: false };
+        return RecordView {
+            ts: None,
+            message: line,
+            parsed: false,
+        };
     }
-    let message = json_value(body, msg_key).map_or(&b""[..], |v| v.strip_prefix(b"\"").map_or(v, |s| s.strip_suffix(b"\"").unwrap_or(s)));
+    let message = json_value(body, msg_key).map_or(&b""[..], |v| {
+        v.strip_prefix(b"\"")
+            .map_or(v, |s| s.strip_suffix(b"\"").unwrap_or(s))
+    });
     let ts = json_value(body, ts_key).and_then(|v| {
         let v = v.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-        if ts_is_micros { parse_decimal(v) } else { parse_rfc3339(v, 0).map(|(t, _)| t) }
+        if ts_is_micros {
+            parse_decimal(v)
+        } else {
+            parse_rfc3339(v, 0).map(|(t, _)| t)
+        }
     });
-    RecordView { ts, message, parsed: ts.is_some() }
+    RecordView {
+        ts,
+        message,
+        parsed: ts.is_some(),
+    }
 }
 
 /// The raw value after `"key"` `:` in a JSON object line: a string with its quotes, or the
@@ -117,7 +166,9 @@ fn json_value<'a>(body: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
         let after = from + i + key.len();
         from = after;
         let rest = trim_ascii_start(&body[after..]);
-        let Some(rest) = rest.strip_prefix(b":") else { continue };
+        let Some(rest) = rest.strip_prefix(b":") else {
+            continue;
+        };
         let rest = trim_ascii_start(rest);
         let start = body.len() - rest.len();
         let value = &body[start..start + value_len(rest)];
@@ -169,7 +220,13 @@ mod tests {
     use super::*;
     use crate::timestamp::YearHint;
 
-    const CTX: TimeContext = TimeContext { offset_secs: 0, year: YearHint::EndsAt { year: 2021, month: 12 } };
+    const CTX: TimeContext = TimeContext {
+        offset_secs: 0,
+        year: YearHint::EndsAt {
+            year: 2021,
+            month: 12,
+        },
+    };
 
     #[test]
     fn journald_json_message_and_time() {
@@ -179,9 +236,13 @@ mod tests {
         assert_eq!(v.message, br#"System clock \"jumped\""#);
         assert!(v.parsed);
         // Old spaced style, byte-array message, null message.
-        let spaced = br#"{ "__REALTIME_TIMESTAMP" : "1534860261221373", "MESSAGE" : [194,191,72] }"#;
+        let spaced =
+            br#"{ "__REALTIME_TIMESTAMP" : "1534860261221373", "MESSAGE" : [194,191,72] }"#;
         let v = view(Envelope::JournaldJson, spaced, &CTX);
-        assert_eq!((v.ts, v.message), (Some(1_534_860_261_221_373), &b"[194,191,72]"[..]));
+        assert_eq!(
+            (v.ts, v.message),
+            (Some(1_534_860_261_221_373), &b"[194,191,72]"[..])
+        );
         let null = br#"{"MESSAGE":null,"__REALTIME_TIMESTAMP":"1"}"#;
         assert_eq!(view(Envelope::JournaldJson, null, &CTX).message, b"null");
         assert!(!view(Envelope::JournaldJson, b"not json", &CTX).parsed);
@@ -189,18 +250,27 @@ mod tests {
 
     #[test]
     fn export_text_and_binary_message() {
-        let mut e = b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1342540861416409\n_PID=1\nMESSAGE\n".to_vec();
+        let mut e =
+            b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1342540861416409\n_PID=1\nMESSAGE\n".to_vec();
         e.extend(7u64.to_le_bytes());
         e.extend(b"foo\nbar\nPRIORITY=6\n\n");
         let v = view(Envelope::JournaldExport, &e, &CTX);
-        assert_eq!((v.ts, v.message), (Some(1_342_540_861_416_409), &b"foo\nbar"[..]));
-        let t = view(Envelope::JournaldExport, b"MESSAGE=hi\n__REALTIME_TIMESTAMP=5\n\n", &CTX);
+        assert_eq!(
+            (v.ts, v.message),
+            (Some(1_342_540_861_416_409), &b"foo\nbar"[..])
+        );
+        let t = view(
+            Envelope::JournaldExport,
+            b"MESSAGE=hi\n__REALTIME_TIMESTAMP=5\n\n",
+            &CTX,
+        );
         assert_eq!((t.ts, t.message), (Some(5), &b"hi"[..]));
     }
 
     #[test]
     fn docker_json_log_and_time() {
-        let line = br#"{"log":"GET / 200\n","stream":"stdout","time":"2019-03-01T10:00:00.123456789Z"}"#;
+        let line =
+            br#"{"log":"GET / 200\n","stream":"stdout","time":"2019-03-01T10:00:00.123456789Z"}"#;
         let v = view(Envelope::DockerJson, line, &CTX);
         assert_eq!(v.message, br"GET / 200\n");
         assert_eq!(v.ts, Some(1_551_434_400_123_456));
@@ -214,7 +284,12 @@ mod tests {
         let json = br#"{"MESSAGE":"a\"b","__REALTIME_TIMESTAMP":"99999999999999999999"}"#.to_vec();
         for sample in [e, json] {
             for n in 0..=sample.len() {
-                for env in [Envelope::JournaldExport, Envelope::JournaldJson, Envelope::DockerJson, Envelope::Syslog] {
+                for env in [
+                    Envelope::JournaldExport,
+                    Envelope::JournaldJson,
+                    Envelope::DockerJson,
+                    Envelope::Syslog,
+                ] {
                     let _ = view(env, &sample[..n], &CTX);
                 }
             }

@@ -46,7 +46,10 @@ impl Error {
     }
 
     pub fn at(kind: ErrorKind, offset: u64) -> Self {
-        Error { kind, offset: Some(offset) }
+        Error {
+            kind,
+            offset: Some(offset),
+        }
     }
 
     /// The cause alone, without the offset: the `error` column of `sources.parquet`.
@@ -79,7 +82,10 @@ impl fmt::Display for ErrorKind {
             ErrorKind::LineTooLong { cap } => write!(f, "line longer than {}", human_size(*cap)),
             ErrorKind::Tar(why) => write!(f, "tar: {why}"),
             ErrorKind::UnsupportedCompression(what) => {
-                write!(f, "{what} compression is not supported (decompress it first)")
+                write!(
+                    f,
+                    "{what} compression is not supported (decompress it first)"
+                )
             }
             ErrorKind::SymlinkLoop => f.write_str("symbolic link loop (not followed)"),
             ErrorKind::Io(_, why) => f.write_str(why),
@@ -135,7 +141,10 @@ mod tests {
     #[test]
     fn messages_are_pinned() {
         let cases = [
-            (Error::at(ErrorKind::TruncatedGzip, 1234), "truncated gzip stream (at byte 1234)"),
+            (
+                Error::at(ErrorKind::TruncatedGzip, 1234),
+                "truncated gzip stream (at byte 1234)",
+            ),
             (
                 Error::at(ErrorKind::LineTooLong { cap: 64 << 20 }, 0),
                 "line longer than 64 MiB (at byte 0)",
@@ -144,7 +153,10 @@ mod tests {
                 Error::at(ErrorKind::CorruptZstd("corrupted block".into()), 7),
                 "zstd: corrupted block (at byte 7)",
             ),
-            (Error::new(ErrorKind::SymlinkLoop), "symbolic link loop (not followed)"),
+            (
+                Error::new(ErrorKind::SymlinkLoop),
+                "symbolic link loop (not followed)",
+            ),
             (
                 Error::new(ErrorKind::UnsupportedCompression("xz")),
                 "xz compression is not supported (decompress it first)",

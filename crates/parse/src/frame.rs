@@ -23,6 +23,7 @@
 
 use memchr::{memchr, memmem, memrchr};
 
+use crate::detect::is_export_field_name;
 use crate::format::Envelope;
 
 /// How records are delimited in a source.
@@ -103,7 +104,15 @@ pub struct Frames<'a> {
 
 impl<'a> Frames<'a> {
     pub fn new(framing: Framing, buf: &'a [u8], eof: bool, max_record: usize) -> Self {
-        Frames { framing, buf, pos: 0, eof, max_record: max_record.max(1), pending: None, failed: false }
+        Frames {
+            framing,
+            buf,
+            pos: 0,
+            eof,
+            max_record: max_record.max(1),
+            pending: None,
+            failed: false,
+        }
     }
 
     /// Bytes framed so far (a record boundary).
@@ -112,7 +121,11 @@ impl<'a> Frames<'a> {
     }
 
     fn emit(&mut self, end: usize, kind: SpanKind) -> Option<Result<Span, TooLong>> {
-        let span = Span { start: self.pos, end, kind };
+        let span = Span {
+            start: self.pos,
+            end,
+            kind,
+        };
         self.pos = end;
         Some(Ok(span))
     }
@@ -139,7 +152,11 @@ impl<'a> Frames<'a> {
             return if rest.len() > self.max_record {
                 self.too_long()
             } else if self.eof {
-                let kind = if is_separator(rest) { SpanKind::Meta } else { SpanKind::Record };
+                let kind = if is_separator(rest) {
+                    SpanKind::Meta
+                } else {
+                    SpanKind::Record
+                };
                 self.emit(self.buf.len(), kind)
             } else {
                 None
@@ -194,7 +211,11 @@ impl<'a> Frames<'a> {
             }
             if at == buf.len() {
                 // The stream ended inside an entry without its blank line: still a record.
-                return if self.eof { self.emit(at, SpanKind::Record) } else { None };
+                return if self.eof {
+                    self.emit(at, SpanKind::Record)
+                } else {
+                    None
+                };
             }
             if buf[at] == b'\n' {
                 return self.emit(at + 1, SpanKind::Record);
@@ -218,7 +239,11 @@ impl<'a> Frames<'a> {
                 FieldShape::Binary => {
                     let len_at = at + nl + 1;
                     let Some(len_bytes) = buf.get(len_at..len_at + 8) else {
-                        return if self.eof { self.malformed_from(at) } else { None };
+                        return if self.eof {
+                            self.malformed_from(at)
+                        } else {
+                            None
+                        };
                     };
                     let len = u64::from_le_bytes(len_bytes.try_into().unwrap_or([0xff; 8]));
                     // Never trust a length field: bound it by the cap and what is there.
@@ -250,7 +275,11 @@ impl<'a> Frames<'a> {
             None if self.buf.len() - bad > self.max_record => self.buf.len(),
             None => return None,
         };
-        let bad_span = Span { start: bad, end, kind: SpanKind::Malformed };
+        let bad_span = Span {
+            start: bad,
+            end,
+            kind: SpanKind::Malformed,
+        };
         if bad > self.pos {
             self.pending = Some(bad_span);
             self.emit(bad, SpanKind::Record)
@@ -300,15 +329,6 @@ fn field_shape(line: &[u8]) -> FieldShape {
         None if is_export_field_name(line) => FieldShape::Binary,
         None => FieldShape::Invalid,
     }
-}
-
-/// A journal field name: `[A-Z0-9_]+`, not starting with a digit, at most 64 bytes
-/// (systemd's limit), `__` metadata fields included.
-pub fn is_export_field_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && !name[0].is_ascii_digit()
-        && name.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Length of the damaged part starting at a bad line: up to (not including) the next line
@@ -413,7 +433,15 @@ mod tests {
         let text = b"-- Boot 27acae2f --\nMar 13 15:23:07 h nm[225]: wpad => '\n                    '\nMar 13 15:23:08 h k: x\n-- No entries --";
         let got = spans(Framing::Syslog, text);
         let kinds: Vec<_> = got.iter().map(|g| g.0).collect();
-        assert_eq!(kinds, [SpanKind::Meta, SpanKind::Record, SpanKind::Record, SpanKind::Meta]);
+        assert_eq!(
+            kinds,
+            [
+                SpanKind::Meta,
+                SpanKind::Record,
+                SpanKind::Record,
+                SpanKind::Meta
+            ]
+        );
         assert!(got[1].1.ends_with(b"'\n"));
     }
 
@@ -441,7 +469,10 @@ mod tests {
         buf.extend(&entry);
         let got = spans(Framing::JournaldExport, &buf);
         let kinds: Vec<_> = got.iter().map(|g| g.0).collect();
-        assert_eq!(kinds, [SpanKind::Record, SpanKind::Malformed, SpanKind::Record]);
+        assert_eq!(
+            kinds,
+            [SpanKind::Record, SpanKind::Malformed, SpanKind::Record]
+        );
         assert_eq!(got[2].1, entry);
     }
 
@@ -452,7 +483,10 @@ mod tests {
         buf.extend(b"xx\n\n__CURSOR=s=2\nMESSAGE=ok\n\n");
         let got = spans(Framing::JournaldExport, &buf);
         let kinds: Vec<_> = got.iter().map(|g| g.0).collect();
-        assert_eq!(kinds, [SpanKind::Record, SpanKind::Malformed, SpanKind::Record]);
+        assert_eq!(
+            kinds,
+            [SpanKind::Record, SpanKind::Malformed, SpanKind::Record]
+        );
         assert_eq!(got[2].1, b"__CURSOR=s=2\nMESSAGE=ok\n\n");
     }
 
@@ -520,6 +554,9 @@ mod tests {
         assert_eq!(cut_after(Framing::Syslog, syslog, 2), Some(17));
         assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 1), Some(3));
         assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 4), None);
-        assert_eq!(cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 1), None);
+        assert_eq!(
+            cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 1),
+            None
+        );
     }
 }

@@ -51,9 +51,15 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Result<InputFile, InputProblem>> {
     for root in paths {
         let name = root.to_string_lossy().into_owned();
         match std::fs::metadata(root) {
-            Err(e) => out.push(Err(InputProblem { name, error: Error::io(&e) })),
+            Err(e) => out.push(Err(InputProblem {
+                name,
+                error: Error::io(&e),
+            })),
             // Files are taken whatever they are (a FIFO from `<(journalctl -o export)` too).
-            Ok(meta) if !meta.is_dir() => out.push(Ok(InputFile { name, path: root.clone() })),
+            Ok(meta) if !meta.is_dir() => out.push(Ok(InputFile {
+                name,
+                path: root.clone(),
+            })),
             Ok(_) => walk(root, &mut out),
         }
     }
@@ -61,16 +67,22 @@ pub fn expand(paths: &[PathBuf]) -> Vec<Result<InputFile, InputProblem>> {
 }
 
 fn walk(root: &Path, out: &mut Vec<Result<InputFile, InputProblem>>) {
-    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name();
     for entry in walker {
         match entry {
-            Ok(e) if e.file_type().is_file() => {
-                out.push(Ok(InputFile { name: e.path().to_string_lossy().into_owned(), path: e.into_path() }))
-            }
+            Ok(e) if e.file_type().is_file() => out.push(Ok(InputFile {
+                name: e.path().to_string_lossy().into_owned(),
+                path: e.into_path(),
+            })),
             // Directories, sockets, devices inside a walked tree carry no log bytes.
             Ok(_) => {}
             Err(e) => {
-                let name = e.path().map_or_else(|| root.to_string_lossy().into_owned(), |p| p.to_string_lossy().into_owned());
+                let name = e.path().map_or_else(
+                    || root.to_string_lossy().into_owned(),
+                    |p| p.to_string_lossy().into_owned(),
+                );
                 let error = if e.loop_ancestor().is_some() {
                     Error::new(ErrorKind::SymlinkLoop)
                 } else {
@@ -111,11 +123,23 @@ pub enum Opened {
     /// A plain regular file, all of it addressable.
     Mapped { data: Data, mtime: Option<i64> },
     /// A compressed stream, or a plain stream that cannot be mapped (a pipe).
-    Stream { reader: Reader, compression: Compression, stored_bytes: Option<u64>, mtime: Option<i64> },
+    Stream {
+        reader: Reader,
+        compression: Compression,
+        stored_bytes: Option<u64>,
+        mtime: Option<i64>,
+    },
     /// A tar archive; `compression` is that of the archive stream as a whole.
-    Archive { reader: Reader, compression: Compression, stored_bytes: Option<u64> },
+    Archive {
+        reader: Reader,
+        compression: Compression,
+        stored_bytes: Option<u64>,
+    },
     /// A compression coroner recognises but does not decode (xz, bzip2, zip, lz4).
-    Unsupported { what: &'static str, stored_bytes: Option<u64> },
+    Unsupported {
+        what: &'static str,
+        stored_bytes: Option<u64>,
+    },
 }
 
 /// Files below this size are read, not mapped: a map costs more than it saves.
@@ -125,7 +149,11 @@ const MAP_THRESHOLD: u64 = 1 << 20;
 pub fn open(path: &Path, allow_mmap: bool) -> Result<Opened, Error> {
     let file = File::open(path).map_err(|e| Error::io(&e))?;
     let meta = file.metadata().map_err(|e| Error::io(&e))?;
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs() as i64);
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
     let regular = meta.is_file();
     let stored_bytes = regular.then_some(meta.len());
     let mut peek = Peek::new(file);
@@ -143,17 +171,31 @@ pub fn open(path: &Path, allow_mmap: bool) -> Result<Opened, Error> {
             };
             let reader: Reader = Box::new(inner);
             Ok(if is_tar {
-                Opened::Archive { reader, compression, stored_bytes }
+                Opened::Archive {
+                    reader,
+                    compression,
+                    stored_bytes,
+                }
             } else {
-                Opened::Stream { reader, compression, stored_bytes, mtime }
+                Opened::Stream {
+                    reader,
+                    compression,
+                    stored_bytes,
+                    mtime,
+                }
             })
         }
-        Magic::Plain if decode::is_tar(&head) => {
-            Ok(Opened::Archive { reader: Box::new(peek), compression: Compression::None, stored_bytes })
-        }
-        Magic::Plain if !regular => {
-            Ok(Opened::Stream { reader: Box::new(peek), compression: Compression::None, stored_bytes, mtime })
-        }
+        Magic::Plain if decode::is_tar(&head) => Ok(Opened::Archive {
+            reader: Box::new(peek),
+            compression: Compression::None,
+            stored_bytes,
+        }),
+        Magic::Plain if !regular => Ok(Opened::Stream {
+            reader: Box::new(peek),
+            compression: Compression::None,
+            stored_bytes,
+            mtime,
+        }),
         Magic::Plain => {
             let mut file = peek.into_inner_at_start().map_err(|e| Error::io(&e))?;
             if allow_mmap && meta.len() >= MAP_THRESHOLD {
@@ -162,12 +204,18 @@ pub fn open(path: &Path, allow_mmap: bool) -> Result<Opened, Error> {
                 // raises SIGBUS: the same contract ripgrep accepts. Bundles are evidence at
                 // rest; `--no-mmap` reads instead for files that may still be written to.
                 if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-                    return Ok(Opened::Mapped { data: Data::Map(map), mtime });
+                    return Ok(Opened::Mapped {
+                        data: Data::Map(map),
+                        mtime,
+                    });
                 }
             }
             let mut buf = Vec::with_capacity(meta.len().min(1 << 30) as usize);
             file.read_to_end(&mut buf).map_err(|e| Error::io(&e))?;
-            Ok(Opened::Mapped { data: Data::Owned(buf), mtime })
+            Ok(Opened::Mapped {
+                data: Data::Owned(buf),
+                mtime,
+            })
         }
     }
 }
@@ -201,10 +249,15 @@ pub fn for_each_member(
     compression: Compression,
     mut visit: impl FnMut(&Member, &mut dyn Read) -> Result<(), Error>,
 ) -> (u64, Option<Error>) {
-    let counted = decode::Counted { inner: reader, count: 0 };
+    let counted = decode::Counted {
+        inner: reader,
+        count: 0,
+    };
     let mut archive = tar::Archive::new(counted);
     let tar_error = |e: &io::Error| match decode::decode_error(compression, e) {
-        ErrorKind::Io(_, msg) if compression == Compression::None || e.raw_os_error().is_none() => ErrorKind::Tar(msg),
+        ErrorKind::Io(_, msg) if compression == Compression::None || e.raw_os_error().is_none() => {
+            ErrorKind::Tar(msg)
+        }
         kind => kind,
     };
     let entries = match archive.entries() {
@@ -227,7 +280,11 @@ pub fn for_each_member(
         let member = Member {
             path: String::from_utf8_lossy(&entry.path_bytes()).into_owned(),
             size: entry.size(),
-            mtime: entry.header().mtime().ok().and_then(|t| i64::try_from(t).ok()),
+            mtime: entry
+                .header()
+                .mtime()
+                .ok()
+                .and_then(|t| i64::try_from(t).ok()),
         };
         if let Err(e) = visit(&member, &mut entry) {
             failure = Some(e);
@@ -276,25 +333,51 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         e.write_all(b"x\n").unwrap();
         std::fs::write(&gz, e.finish().unwrap()).unwrap();
-        assert!(matches!(open(&gz, true).unwrap(), Opened::Stream { compression: Compression::Gzip, .. }));
+        assert!(matches!(
+            open(&gz, true).unwrap(),
+            Opened::Stream {
+                compression: Compression::Gzip,
+                ..
+            }
+        ));
         let tz = dir.path().join("bundle.bin");
-        std::fs::write(&tz, zstd::encode_all(&tar_of(&[("a.log", b"a\n")])[..], 3).unwrap()).unwrap();
-        assert!(matches!(open(&tz, true).unwrap(), Opened::Archive { compression: Compression::Zstd, .. }));
+        std::fs::write(
+            &tz,
+            zstd::encode_all(&tar_of(&[("a.log", b"a\n")])[..], 3).unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(
+            open(&tz, true).unwrap(),
+            Opened::Archive {
+                compression: Compression::Zstd,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn members_are_streamed_in_order_and_links_skipped() {
         let tar = tar_of(&[("x/a.log", b"one\n"), ("../evil.log", b"two\n")]);
         let mut seen = Vec::new();
-        let (read, err) = for_each_member(Box::new(std::io::Cursor::new(tar.clone())), Compression::None, |m, r| {
-            let mut s = String::new();
-            r.read_to_string(&mut s).unwrap();
-            seen.push((m.path.clone(), s));
-            Ok(())
-        });
+        let (read, err) = for_each_member(
+            Box::new(std::io::Cursor::new(tar.clone())),
+            Compression::None,
+            |m, r| {
+                let mut s = String::new();
+                r.read_to_string(&mut s).unwrap();
+                seen.push((m.path.clone(), s));
+                Ok(())
+            },
+        );
         assert_eq!(err, None);
         assert_eq!(read, tar.len() as u64);
-        assert_eq!(seen, [("x/a.log".to_string(), "one\n".to_string()), ("../evil.log".into(), "two\n".into())]);
+        assert_eq!(
+            seen,
+            [
+                ("x/a.log".to_string(), "one\n".to_string()),
+                ("../evil.log".into(), "two\n".into())
+            ]
+        );
     }
 
     #[test]
@@ -310,7 +393,12 @@ mod tests {
         let names: Vec<_> = got
             .iter()
             .map(|r| match r {
-                Ok(f) => f.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned(),
+                Ok(f) => f
+                    .path
+                    .strip_prefix(dir.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
                 Err(p) => format!("ERR {}", p.error),
             })
             .collect();
@@ -318,7 +406,9 @@ mod tests {
         #[cfg(unix)]
         assert_eq!(names[3], "ERR symbolic link loop (not followed)");
         let missing = expand(&[dir.path().join("nope")]);
-        assert!(matches!(&missing[0], Err(p) if p.error.to_string() == "No such file or directory"));
+        assert!(
+            matches!(&missing[0], Err(p) if p.error.to_string() == "No such file or directory")
+        );
     }
 }
 
