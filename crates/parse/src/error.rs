@@ -185,3 +185,26 @@ mod tests {
         assert_eq!(human_size(1000), "1000 bytes");
     }
 }
+
+/// Why one record did not match its grammar. Not a failure: a malformed line is data, and
+/// the caller counts it as unparsed and goes on. `at` is the byte offset in the record where
+/// the grammar broke, `expected` says what should have been there (`"'[' before the time"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseError {
+    pub expected: &'static str,
+    pub at: usize,
+}
+
+impl ParseError {
+    pub const fn new(expected: &'static str, at: usize) -> Self {
+        ParseError { expected, at }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {} at byte {}", self.expected, self.at)
+    }
+}
+
+impl std::error::Error for ParseError {}
