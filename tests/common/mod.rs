@@ -32,7 +32,7 @@ where
 /// `coroner detect --json PATHS...`: (exit code, rows, stderr).
 pub fn detect(paths: &[&Path], extra: &[&str]) -> (i32, Vec<Value>, String) {
     let mut args: Vec<&std::ffi::OsStr> = vec!["detect".as_ref(), "--json".as_ref()];
-    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(s)));
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
     args.extend(paths.iter().map(|p| p.as_os_str()));
     let out = coroner(args);
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout)

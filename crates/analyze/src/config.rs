@@ -1,5 +1,7 @@
 //! What a run is asked to do: the options every analysis shares.
 
+use crate::pattern_share::PatternMode;
+
 /// Options of one `analyze`/`detect` run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunConfig {
@@ -17,6 +19,13 @@ pub struct RunConfig {
     /// Year of the first record for year-less timestamps (`--year`); else each file's
     /// modification time dates its last record.
     pub year: Option<i32>,
+    /// Patterns whose byte share is measured (`-p`, `--patterns FILE`), and how they match
+    /// (`-i`, `--regex`). Validate them with [`PatternSet::new`] before the run: a list that
+    /// does not compile is ignored by the pipeline.
+    ///
+    /// [`PatternSet::new`]: crate::pattern_share::PatternSet::new
+    pub patterns: Vec<String>,
+    pub pattern_mode: PatternMode,
 }
 
 impl Default for RunConfig {
@@ -28,6 +37,8 @@ impl Default for RunConfig {
             mmap: true,
             tz_offset_secs: 0,
             year: None,
+            patterns: Vec::new(),
+            pattern_mode: PatternMode::Literal,
         }
     }
 }

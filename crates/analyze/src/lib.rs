@@ -17,6 +17,7 @@
 //! ```
 
 pub mod config;
+pub mod pattern_share;
 pub mod pipeline;
 pub mod report;
 pub mod stats;

@@ -29,6 +29,7 @@ use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month, payloa
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::config::RunConfig;
+use crate::pattern_share::{PatternCounts, PatternSet};
 use crate::stats::SourceStats;
 
 /// How much of a source's start decides its envelope.
@@ -53,6 +54,8 @@ pub struct SourceReport {
     pub compression: String,
     pub stored_bytes: Option<u64>,
     pub stats: SourceStats,
+    /// Matches per pattern of the run (`pattern_share.parquet`); empty without patterns.
+    pub patterns: PatternCounts,
     pub error: Option<Error>,
     /// An archive's own row: its members are the rows that follow it.
     pub archive: bool,
@@ -112,6 +115,7 @@ struct ChunkOut {
     source: SourceId,
     seq: u64,
     stats: SourceStats,
+    patterns: PatternCounts,
     /// A record longer than the cap started at this source offset: the source ends there.
     too_long_at: Option<u64>,
 }
@@ -131,6 +135,9 @@ struct SourceMeta {
 /// Read every input once and account for every byte.
 pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync)) -> RunResult {
     let threads = config.threads.max(1);
+    let patterns = PatternSet::new(&config.patterns, config.pattern_mode)
+        .unwrap_or_else(|_| PatternSet::new(&[], config.pattern_mode).expect("empty set"));
+    let patterns = &patterns;
     let inputs = input::expand(paths);
     let metas = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -176,7 +183,7 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
             rx.into_iter()
                 .par_bridge()
                 .map(|job| {
-                    let out = process(&job);
+                    let out = process(&job, patterns);
                     progress(out.stats.bytes);
                     out
                 })
@@ -188,16 +195,22 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
     let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
     metas.sort_unstable_by_key(|m| m.id);
     RunResult {
-        sources: assemble(metas, outs, config.max_line as u64),
+        sources: assemble(metas, outs, config.max_line as u64, patterns.len()),
     }
 }
 
 /// Fold each source's chunks in order; a too-long record ends its source there.
-fn assemble(metas: Vec<SourceMeta>, outs: Vec<ChunkOut>, cap: u64) -> Vec<SourceReport> {
+fn assemble(
+    metas: Vec<SourceMeta>,
+    outs: Vec<ChunkOut>,
+    cap: u64,
+    patterns: usize,
+) -> Vec<SourceReport> {
     let mut outs = outs.into_iter().peekable();
     let mut reports = Vec::with_capacity(metas.len());
     for meta in metas {
         let mut stats = SourceStats::default();
+        let mut pattern_counts = PatternCounts::new(patterns);
         let mut error = meta.error;
         let mut stopped = false;
         while let Some(out) = outs.next_if(|o| o.source == meta.id) {
@@ -205,6 +218,7 @@ fn assemble(metas: Vec<SourceMeta>, outs: Vec<ChunkOut>, cap: u64) -> Vec<Source
                 continue;
             }
             stats.merge(&out.stats);
+            pattern_counts.merge(&out.patterns);
             if let Some(at) = out.too_long_at {
                 error = Some(Error::at(ErrorKind::LineTooLong { cap }, at));
                 stopped = true;
@@ -223,6 +237,7 @@ fn assemble(metas: Vec<SourceMeta>, outs: Vec<ChunkOut>, cap: u64) -> Vec<Source
             compression: meta.compression,
             stored_bytes: meta.stored_bytes,
             stats,
+            patterns: pattern_counts,
             error,
             archive,
         });
@@ -231,13 +246,18 @@ fn assemble(metas: Vec<SourceMeta>, outs: Vec<ChunkOut>, cap: u64) -> Vec<Source
 }
 
 /// Frame a chunk into records and fold them.
-fn process(job: &Job) -> ChunkOut {
+fn process(job: &Job, patterns: &PatternSet) -> ChunkOut {
     let data: &[u8] = match &job.data {
         ChunkData::Mapped(map, range) => &map[range.clone()],
         ChunkData::Owned(v) => v,
     };
     let ctx = &*job.ctx;
     let mut stats = SourceStats::default();
+    let mut counts = PatternCounts::new(patterns.len());
+    // Lines are matched chunk-wide after framing (grep's unit is the physical line);
+    // export entries one by one, as stored.
+    let per_entry = ctx.framing == Framing::JournaldExport && !patterns.is_empty();
+    let mut scanned = data.len();
     let mut too_long_at = None;
     let detect = ctx.envelope.has_payload();
     for span in Frames::new(ctx.framing, data, true, ctx.max_line) {
@@ -245,10 +265,14 @@ fn process(job: &Job) -> ChunkOut {
             Ok(span) => span,
             Err(e) => {
                 too_long_at = Some(job.base + e.start as u64);
+                scanned = e.start;
                 break;
             }
         };
         let bytes = &data[span.start..span.end];
+        if per_entry && span.kind != SpanKind::Meta {
+            patterns.count_record(bytes, &mut counts);
+        }
         match span.kind {
             SpanKind::Record => {
                 let v = view(ctx.envelope, bytes, &ctx.time);
@@ -269,10 +293,14 @@ fn process(job: &Job) -> ChunkOut {
             SpanKind::Malformed => stats.unparsed(bytes.len(), None),
         }
     }
+    if matches!(ctx.framing, Framing::Lines | Framing::Syslog) {
+        patterns.count_lines(&data[..scanned], &mut counts);
+    }
     ChunkOut {
         source: ctx.id,
         seq: job.seq,
         stats,
+        patterns: counts,
         too_long_at,
     }
 }

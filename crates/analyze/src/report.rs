@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::config::{RunConfig, format_tz};
+use crate::pattern_share::{share_batch, share_rows};
 use crate::pipeline::{RunResult, SourceReport};
 use crate::table::{self, Column, REPORT_VERSION};
 
@@ -150,6 +151,8 @@ pub fn summary_json(
             "tz": format_tz(config.tz_offset_secs),
             "tz_note": "zone assumed for timestamps that carry none (nginx error log, journalctl -o short, syslog)",
             "year": config.year,
+            "patterns": config.patterns,
+            "pattern_kind": config.pattern_mode.kind(),
             "year_policy": match config.year {
                 Some(_) => "--year is the year of each source's first record; months before its month roll into the next year",
                 None => "each file's modification time dates its last record; months after that month belong to the year before",
@@ -181,14 +184,22 @@ pub fn write_all(
     result: &RunResult,
 ) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let tables = ["sources.parquet"];
-    let sources = dir.join(tables[0]);
-    table::write_parquet(&sources, &sources_batch(result)?)?;
+    let mut tables = vec!["sources.parquet"];
+    let mut written = vec![dir.join("sources.parquet")];
+    table::write_parquet(&written[0], &sources_batch(result)?)?;
+    if !config.patterns.is_empty() {
+        let rows = share_rows(result, &config.patterns, config.pattern_mode);
+        let path = dir.join("pattern_share.parquet");
+        table::write_parquet(&path, &share_batch(&rows)?)?;
+        tables.push("pattern_share.parquet");
+        written.push(path);
+    }
     let summary = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables))
         .map_err(|e| e.to_string())?;
     std::fs::write(&summary, text + "\n").map_err(|e| format!("{}: {e}", summary.display()))?;
-    Ok(vec![summary, sources])
+    written.insert(0, summary);
+    Ok(written)
 }
 
 #[cfg(test)]

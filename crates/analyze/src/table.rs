@@ -8,7 +8,9 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder, UInt64Builder};
+use arrow_array::builder::{
+    Float64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
@@ -44,6 +46,17 @@ impl Column {
         }
         Column {
             field: Field::new(name, DataType::UInt64, true),
+            array: Arc::new(b.finish()),
+        }
+    }
+
+    pub fn f64(name: &str, values: impl IntoIterator<Item = Option<f64>>) -> Column {
+        let mut b = Float64Builder::new();
+        for v in values {
+            b.append_option(v);
+        }
+        Column {
+            field: Field::new(name, DataType::Float64, true),
             array: Arc::new(b.finish()),
         }
     }

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 use coroner_analyze::config::{RunConfig, format_tz, parse_tz};
+use coroner_analyze::pattern_share::{PatternMode, PatternSet, ShareRow, share_rows};
 use coroner_analyze::pipeline::{self, RunResult, SourceReport};
 use coroner_analyze::report::{self, Totals, iso_micros};
 use coroner_parse::error::{human_size, parse_size};
@@ -47,9 +48,28 @@ enum Command {
     Analyze {
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        patterns: PatternArgs,
         /// Directory for summary.json and the Parquet tables (created if missing).
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
+    },
+    /// Byte share of each pattern, all patterns in one pass: the ranked answer to "which
+    /// message fills this log?", per pattern and per source.
+    ///
+    /// `bytes` is what `grep -F -- P FILE | wc --bytes` prints and `records` what
+    /// `grep -c -F -- P FILE` prints, for every pattern at once, inside archives and
+    /// compressed files too.
+    ///
+    /// Example: coroner share php-error.log.gz -p 'Redis::connect' -p 'Connection refused'
+    Share {
+        #[command(flatten)]
+        read: ReadArgs,
+        #[command(flatten)]
+        patterns: PatternArgs,
+        /// Print JSON rows (the columns of pattern_share.parquet) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Read every input and print what each source is: format, compression, bytes, records.
     ///
@@ -85,6 +105,55 @@ struct ReadArgs {
     /// Target size of one unit of parallel work (results never depend on it).
     #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = size_arg, hide = true)]
     chunk_size: usize,
+}
+
+#[derive(Args, Debug)]
+struct PatternArgs {
+    /// A literal to measure (repeatable): its matching lines' bytes and count, as
+    /// `grep -F -- PATTERN | wc --bytes` and `grep -c -F` would give.
+    #[arg(
+        short = 'p',
+        long = "pattern",
+        value_name = "PATTERN",
+        allow_hyphen_values = true
+    )]
+    pattern: Vec<String>,
+    /// Read more patterns from FILE, one per line (blank lines are skipped).
+    #[arg(long = "patterns", value_name = "FILE")]
+    pattern_file: Option<PathBuf>,
+    /// ASCII letters match regardless of case (as `LC_ALL=C grep -i`).
+    #[arg(short = 'i', long)]
+    ignore_case: bool,
+    /// Patterns are regular expressions (Rust regex syntax), matched per line.
+    #[arg(long)]
+    regex: bool,
+}
+
+impl PatternArgs {
+    /// The patterns and mode, checked: an error is a usage error naming the pattern.
+    fn resolve(&self) -> Result<(Vec<String>, PatternMode), String> {
+        let mut list = self.pattern.clone();
+        if let Some(file) = &self.pattern_file {
+            let text = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let text = String::from_utf8_lossy(&text);
+            list.extend(
+                text.lines()
+                    .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                    .filter(|l| !l.is_empty())
+                    .map(String::from),
+            );
+        }
+        let mode = match (self.regex, self.ignore_case) {
+            (true, _) => PatternMode::Regex,
+            (false, true) => PatternMode::IgnoreCase,
+            (false, false) => PatternMode::Literal,
+        };
+        if self.regex && self.ignore_case {
+            list = list.into_iter().map(|p| format!("(?i:{p})")).collect();
+        }
+        PatternSet::new(&list, mode).map_err(|e| e.to_string())?;
+        Ok((list, mode))
+    }
 }
 
 fn size_arg(s: &str) -> Result<usize, String> {
@@ -133,7 +202,16 @@ where
         }
     };
     match &cli.command {
-        Command::Analyze { read, output } => analyze(&cli, read, output),
+        Command::Analyze {
+            read,
+            patterns,
+            output,
+        } => analyze(&cli, read, patterns, output),
+        Command::Share {
+            read,
+            patterns,
+            json,
+        } => share(&cli, read, patterns, *json),
         Command::Detect { read, json } => detect(&cli, read, *json),
     }
 }
@@ -147,8 +225,26 @@ fn report_errors(result: &RunResult) -> i32 {
     if result.had_errors() { 2 } else { 0 }
 }
 
-fn analyze(cli: &Cli, read: &ReadArgs, output: &std::path::Path) -> i32 {
-    let config = read.config(cli.threads);
+/// The run's configuration with its patterns, or the usage error to print.
+fn configure(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs) -> Option<RunConfig> {
+    let mut config = read.config(cli.threads);
+    match patterns.resolve() {
+        Ok((list, mode)) => {
+            config.patterns = list;
+            config.pattern_mode = mode;
+            Some(config)
+        }
+        Err(e) => {
+            eprintln!("coroner: {}", clean(&e));
+            None
+        }
+    }
+}
+
+fn analyze(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, output: &std::path::Path) -> i32 {
+    let Some(config) = configure(cli, read, patterns) else {
+        return 1;
+    };
     let started = Instant::now();
     let result = pipeline::run(&read.paths, &config, &|_| {});
     let elapsed = started.elapsed();
@@ -215,6 +311,69 @@ fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[Pa
         .map(|p| clean(&p.to_string_lossy()))
         .collect();
     out += &format!("  wrote {}\n", names.join(", "));
+    out
+}
+
+fn share(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, json: bool) -> i32 {
+    let Some(config) = configure(cli, read, patterns) else {
+        return 1;
+    };
+    if config.patterns.is_empty() {
+        eprintln!("coroner: share needs at least one pattern (-p PATTERN or --patterns FILE)");
+        return 1;
+    }
+    let result = pipeline::run(&read.paths, &config, &|_| {});
+    let rows = share_rows(&result, &config.patterns, config.pattern_mode);
+    if json {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "source": r.source, "pattern": r.pattern, "kind": r.kind,
+                    "records": r.records, "bytes": r.bytes,
+                    "total_bytes": r.total_bytes, "share": r.share,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
+    } else if !cli.quiet {
+        print!("{}", share_table(&rows));
+    }
+    report_errors(&result)
+}
+
+/// The ranked answer: all sources first, then each source, biggest share first.
+fn share_table(rows: &[ShareRow]) -> String {
+    let mut out = String::new();
+    let mut current: Option<&str> = None;
+    for r in rows {
+        if current != Some(r.source.as_str()) {
+            current = Some(&r.source);
+            let title = if r.source == "*" {
+                "all sources".to_string()
+            } else {
+                clean(&r.source)
+            };
+            out += &format!(
+                "{}{title} ({} bytes)\n  {:>7}  {:>14}  {:>12}  PATTERN\n",
+                if out.is_empty() { "" } else { "\n" },
+                group(r.total_bytes),
+                "SHARE",
+                "BYTES",
+                "RECORDS"
+            );
+        }
+        out += &format!(
+            "  {:>6.2}%  {:>14}  {:>12}  {}\n",
+            r.share * 100.0,
+            group(r.bytes),
+            group(r.records),
+            clean(&r.pattern)
+        );
+    }
     out
 }
 
@@ -347,7 +506,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

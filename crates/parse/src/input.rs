@@ -295,12 +295,25 @@ pub fn for_each_member(
     // careless concatenation left after it) is still part of the stream: read and count it,
     // so a truncated compressed tail is reported too.
     let mut counted = archive.into_inner();
-    if failure.is_none() {
-        if let Err(e) = io::copy(&mut counted, &mut io::sink()) {
-            failure = Some(Error::at(tar_error(&e), counted.count));
-        }
+    if failure.is_none()
+        && let Err(e) = io::copy(&mut counted, &mut io::sink())
+    {
+        failure = Some(Error::at(tar_error(&e), counted.count));
     }
     (counted.count, failure)
+}
+
+/// A stream inside something else (an archive member): sniff its compression from its
+/// magic bytes and wrap it in the matching decoder. `Err` names a compression we do not
+/// decode.
+pub fn open_stream<'a>(inner: impl Read + 'a) -> Result<(Box<dyn Read + 'a>, Compression), Error> {
+    let mut peek = Peek::new(inner);
+    let head = peek.peek(8).map_err(|e| Error::io(&e))?;
+    match decode::sniff(head) {
+        Magic::Unsupported(what) => Err(Error::new(ErrorKind::UnsupportedCompression(what))),
+        Magic::Compressed(c) => Ok((decode::decoder(peek, c).map_err(|e| Error::io(&e))?, c)),
+        Magic::Plain => Ok((Box::new(peek), Compression::None)),
+    }
 }
 
 #[cfg(test)]
@@ -409,18 +422,5 @@ mod tests {
         assert!(
             matches!(&missing[0], Err(p) if p.error.to_string() == "No such file or directory")
         );
-    }
-}
-
-/// A stream inside something else (an archive member): sniff its compression from its
-/// magic bytes and wrap it in the matching decoder. `Err` names a compression we do not
-/// decode.
-pub fn open_stream<'a>(inner: impl Read + 'a) -> Result<(Box<dyn Read + 'a>, Compression), Error> {
-    let mut peek = Peek::new(inner);
-    let head = peek.peek(8).map_err(|e| Error::io(&e))?;
-    match decode::sniff(head) {
-        Magic::Unsupported(what) => Err(Error::new(ErrorKind::UnsupportedCompression(what))),
-        Magic::Compressed(c) => Ok((decode::decoder(peek, c).map_err(|e| Error::io(&e))?, c)),
-        Magic::Plain => Ok((Box::new(peek), Compression::None)),
     }
 }
