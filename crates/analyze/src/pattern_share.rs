@@ -27,7 +27,7 @@
 //! ```
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use memchr::{memchr, memchr_iter, memrchr};
+use memchr::{memchr, memchr_iter, memmem, memrchr};
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use coroner_parse::frame::Framing;
@@ -102,6 +102,10 @@ pub const MAX_PATTERNS: usize = 100_000;
 
 enum Matcher {
     None,
+    /// Exact literals: one SIMD substring search per pattern (memchr's memmem), over
+    /// cache-sized blocks; see [`PatternSet::scan_exact`].
+    Exact(Vec<memmem::Finder<'static>>),
+    /// ASCII case-insensitive literals: one automaton, overlapping matches.
     Literal(AhoCorasick),
     Regex(RegexSet),
 }
@@ -166,6 +170,12 @@ impl PatternSet {
                     cause: e.to_string(),
                 })?;
             Matcher::Regex(set)
+        } else if mode == PatternMode::Literal {
+            Matcher::Exact(
+                live.iter()
+                    .map(|p| memmem::Finder::new(p.as_bytes()).into_owned())
+                    .collect(),
+            )
         } else {
             let ac = AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
@@ -217,6 +227,7 @@ impl PatternSet {
         }
         match &self.matcher {
             Matcher::None => {}
+            Matcher::Exact(finders) => self.scan_exact(finders, data, counts),
             Matcher::Literal(ac) => self.scan_literal(ac, data, counts),
             Matcher::Regex(set) => {
                 let mut start = 0;
@@ -232,6 +243,45 @@ impl PatternSet {
                     start = end;
                 }
             }
+        }
+    }
+
+    /// Each pattern searched on its own, but over a block small enough to stay in the L2
+    /// cache, so the N searches cost N cached scans and one trip to memory. After a match
+    /// the search jumps to the end of its line: a line counts once per pattern, and a
+    /// pattern on every line costs a line-end lookup per line, not a search per occurrence.
+    fn scan_exact(
+        &self,
+        finders: &[memmem::Finder<'static>],
+        data: &[u8],
+        counts: &mut PatternCounts,
+    ) {
+        const BLOCK: usize = 256 << 10;
+        let mut start = 0;
+        while start < data.len() {
+            let mut end = (start + BLOCK).min(data.len());
+            if end < data.len() {
+                // Blocks end at a line end; a line longer than a block is one block.
+                end = match memrchr(b'\n', &data[start..end]) {
+                    Some(i) => start + i + 1,
+                    None => memchr(b'\n', &data[end..]).map_or(data.len(), |i| end + i + 1),
+                };
+            }
+            let block = &data[start..end];
+            for (k, finder) in finders.iter().enumerate() {
+                let i = self.map[k];
+                // `pos` is always at a line start.
+                let mut pos = 0;
+                while let Some(found) = finder.find(&block[pos..]) {
+                    let at = pos + found;
+                    let line_start = memrchr(b'\n', &block[pos..at]).map_or(pos, |j| pos + j + 1);
+                    let line_end = memchr(b'\n', &block[at..]).map_or(block.len(), |j| at + j + 1);
+                    counts.records[i] += 1;
+                    counts.bytes[i] += grep_bytes(&block[line_start..line_end]);
+                    pos = line_end;
+                }
+            }
+            start = end;
         }
     }
 
@@ -273,6 +323,13 @@ impl PatternSet {
         };
         match &self.matcher {
             Matcher::None => {}
+            Matcher::Exact(finders) => {
+                for (k, f) in finders.iter().enumerate() {
+                    if f.find(record).is_some() {
+                        hit(k);
+                    }
+                }
+            }
             Matcher::Literal(ac) => {
                 let mut seen = vec![false; self.map.len()];
                 for m in ac.find_overlapping_iter(record) {
