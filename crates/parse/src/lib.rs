@@ -10,6 +10,7 @@
 //!   into chunks without changing the records.
 //! - [`envelope`]: the time and message of one record inside its wrapper.
 //! - [`timestamp`]: hand-written parsers for the fixed timestamp formats, to UTC µs.
+//! - [`formats`]: the full zero-copy parsers, one module per envelope and payload format.
 //! - [`format`]: the public format ids; [`error`]: the one error type.
 //!
 //! ```
@@ -25,6 +26,7 @@ pub mod detect;
 pub mod envelope;
 pub mod error;
 pub mod format;
+pub mod formats;
 pub mod frame;
 pub mod input;
 pub mod timestamp;

@@ -1,0 +1,24 @@
+//! The full parsers: one module per format, each turning one record's bytes into a record
+//! type that borrows from them (fields are slices, times are UTC microseconds, numbers are
+//! parsed), or into a [`ParseError`](crate::error::ParseError) that says what was expected
+//! where. None allocates per record; none panics on any input (`tests/never_panic.rs`
+//! feeds them random and mutated bytes, `fuzz/` runs them under libFuzzer).
+//!
+//! Envelopes wrap records, payloads are what the records say; [`crate::detect`] decides
+//! which parser a record goes to.
+//!
+//! | module | format id | what it reads |
+//! |---|---|---|
+//! | [`logfmt`] | `logfmt` | `key=value key="quoted value"` pairs, shared by the text formats below |
+//! | [`cloudflared`] | `cloudflared` | cloudflared (zerolog) console lines |
+//! | [`npmlog`] | `mastodon-streaming` | Mastodon streaming (<= 4.2) npmlog lines |
+//! | [`lograge`] | `rails-lograge` | Rails lograge requests, Rack::Attack lines |
+//! | [`gunicorn`] | `gunicorn` | gunicorn error log |
+//! | [`golog`] | `go-log` | Go's standard `log` prefix |
+
+pub mod cloudflared;
+pub mod golog;
+pub mod gunicorn;
+pub mod logfmt;
+pub mod lograge;
+pub mod npmlog;
