@@ -9,6 +9,9 @@
 //!
 //! | module | format id | what it reads |
 //! |---|---|---|
+//! | [`journald_export`] | `journald-export` | `journalctl -o export` entries, text and binary fields |
+//! | [`kernel`] | `kernel` | kernel lines: OOM killer (all forms), ENOSPC, printk prefixes |
+//! | [`systemd`] | `systemd` | PID 1 unit lifecycle: exits, restarts, failures, OOM kills |
 //! | [`logfmt`] | `logfmt` | `key=value key="quoted value"` pairs, shared by the text formats below |
 //! | [`cloudflared`] | `cloudflared` | cloudflared (zerolog) console lines |
 //! | [`npmlog`] | `mastodon-streaming` | Mastodon streaming (<= 4.2) npmlog lines |
@@ -19,6 +22,9 @@
 pub mod cloudflared;
 pub mod golog;
 pub mod gunicorn;
+pub mod journald_export;
+pub mod kernel;
 pub mod logfmt;
 pub mod lograge;
 pub mod npmlog;
+pub mod systemd;
