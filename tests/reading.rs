@@ -200,9 +200,18 @@ fn one_and_two_threads_write_identical_tables() {
             String::from_utf8_lossy(&o.stderr)
         );
     }
-    let a = std::fs::read(out1.path().join("sources.parquet")).unwrap();
-    let b = std::fs::read(out2.path().join("sources.parquet")).unwrap();
-    assert!(a == b, "sources.parquet differs between --threads 1 and 2");
+    let mut tables = 0;
+    for entry in std::fs::read_dir(out1.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        if !name.to_string_lossy().ends_with(".parquet") {
+            continue;
+        }
+        tables += 1;
+        let a = std::fs::read(out1.path().join(&name)).unwrap();
+        let b = std::fs::read(out2.path().join(&name)).unwrap();
+        assert!(a == b, "{name:?} differs between --threads 1 and 2");
+    }
+    assert!(tables >= 3, "sources, templates and pattern_share at least");
 }
 
 #[test]

@@ -26,6 +26,10 @@ pub struct RunConfig {
     /// [`PatternSet::new`]: crate::pattern_share::PatternSet::new
     pub patterns: Vec<String>,
     pub pattern_mode: PatternMode,
+    /// Mine message templates (`templates.parquet`); `detect` and `share` turn it off.
+    pub templates: bool,
+    /// Templates kept per source before the rest fold into `<other>` (`--top`).
+    pub top: usize,
 }
 
 impl Default for RunConfig {
@@ -39,6 +43,8 @@ impl Default for RunConfig {
             year: None,
             patterns: Vec::new(),
             pattern_mode: PatternMode::Literal,
+            templates: true,
+            top: 50,
         }
     }
 }

@@ -22,3 +22,4 @@ pub mod pipeline;
 pub mod report;
 pub mod stats;
 pub mod table;
+pub mod templates;

@@ -451,6 +451,23 @@ fn group(
         .collect()
 }
 
+/// Without patterns, `pattern_share` holds the top templates (kind `template`), so a user
+/// who knows nothing yet still gets the answer: same rows, same numbers as `templates`.
+pub fn rows_from_templates(rows: &[crate::templates::TemplateRow]) -> Vec<ShareRow> {
+    rows.iter()
+        .filter(|r| r.template.records > 0)
+        .map(|r| ShareRow {
+            source: r.source.clone(),
+            pattern: r.template.template.clone(),
+            kind: "template",
+            records: r.template.records,
+            bytes: r.template.bytes,
+            total_bytes: r.total_bytes,
+            share: r.share(),
+        })
+        .collect()
+}
+
 /// The `pattern_share.parquet` batch.
 pub fn share_batch(rows: &[ShareRow]) -> Result<arrow_array::RecordBatch, String> {
     table::batch(vec![

@@ -10,8 +10,9 @@
 //!
 //! Producers are plain threads, not rayon tasks, so a producer blocked on the bounded channel
 //! can never starve the workers that would drain it, whatever `--threads` is. Every chunk
-//! carries its source id and sequence number; the outputs are sorted by them before merging,
-//! so the result is identical for 1 and N threads and for any chunk size.
+//! carries its source id and sequence number; results fold into their source's accumulator
+//! in sequence order as they arrive, so the result is identical for 1 and N threads and for
+//! any chunk size, and memory holds one accumulator per source, not one per chunk.
 
 use std::io::Read;
 use std::ops::Range;
@@ -31,6 +32,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use crate::config::RunConfig;
 use crate::pattern_share::{PatternCounts, PatternSet};
 use crate::stats::SourceStats;
+use crate::templates::KeyCounts;
 
 /// How much of a source's start decides its envelope.
 pub const DETECT_HEAD: usize = 64 << 10;
@@ -56,6 +58,8 @@ pub struct SourceReport {
     pub stats: SourceStats,
     /// Matches per pattern of the run (`pattern_share.parquet`); empty without patterns.
     pub patterns: PatternCounts,
+    /// Masked messages and their counts, mined into `templates.parquet` after the pass.
+    pub keys: KeyCounts,
     pub error: Option<Error>,
     /// An archive's own row: its members are the rows that follow it.
     pub archive: bool,
@@ -116,6 +120,7 @@ struct ChunkOut {
     seq: u64,
     stats: SourceStats,
     patterns: PatternCounts,
+    keys: KeyCounts,
     /// A record longer than the cap started at this source offset: the source ends there.
     too_long_at: Option<u64>,
 }
@@ -147,7 +152,8 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         .build()
         .expect("thread pool");
 
-    let mut outs: Vec<ChunkOut> = std::thread::scope(|scope| {
+    let merger = Mutex::new(Merger::default());
+    std::thread::scope(|scope| {
         for _ in 0..threads.min(inputs.len()).max(1) {
             let tx = tx.clone();
             let (inputs, metas, next) = (&inputs, &metas, &next);
@@ -180,54 +186,76 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         }
         drop(tx);
         pool.install(|| {
-            rx.into_iter()
-                .par_bridge()
-                .map(|job| {
-                    let out = process(&job, patterns);
-                    progress(out.stats.bytes);
-                    out
-                })
-                .collect()
+            rx.into_iter().par_bridge().for_each(|job| {
+                let out = process(&job, patterns, config.templates);
+                progress(out.stats.bytes);
+                merger.lock().unwrap_or_else(|e| e.into_inner()).push(out);
+            })
         })
     });
 
-    outs.sort_unstable_by_key(|o| (o.source, o.seq));
+    let merged = merger.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
     metas.sort_unstable_by_key(|m| m.id);
     RunResult {
-        sources: assemble(metas, outs, config.max_line as u64, patterns.len()),
+        sources: assemble(metas, merged, config.max_line as u64),
     }
 }
 
-/// Fold each source's chunks in order; a too-long record ends its source there.
-fn assemble(
-    metas: Vec<SourceMeta>,
-    outs: Vec<ChunkOut>,
-    cap: u64,
-    patterns: usize,
-) -> Vec<SourceReport> {
-    let mut outs = outs.into_iter().peekable();
-    let mut reports = Vec::with_capacity(metas.len());
-    for meta in metas {
-        let mut stats = SourceStats::default();
-        let mut pattern_counts = PatternCounts::new(patterns);
-        let mut error = meta.error;
-        let mut stopped = false;
-        while let Some(out) = outs.next_if(|o| o.source == meta.id) {
-            if stopped {
+/// Chunk results folded into one accumulator per source as they arrive, in sequence
+/// order: a chunk that comes early waits in `pending` (a few at most: the channel is
+/// bounded), so memory holds one accumulator per source, not every chunk of the run, and
+/// the fold is the same for any thread count.
+#[derive(Default)]
+struct Merger {
+    sources: std::collections::HashMap<SourceId, Folded>,
+}
+
+#[derive(Default)]
+struct Folded {
+    next: u64,
+    pending: std::collections::BTreeMap<u64, ChunkOut>,
+    stats: SourceStats,
+    patterns: PatternCounts,
+    keys: KeyCounts,
+    /// A too-long record stopped the source here; later chunks are not counted.
+    too_long_at: Option<u64>,
+}
+
+impl Merger {
+    fn push(&mut self, out: ChunkOut) {
+        let f = self.sources.entry(out.source).or_default();
+        f.pending.insert(out.seq, out);
+        while let Some(out) = f.pending.remove(&f.next) {
+            f.next += 1;
+            if f.too_long_at.is_some() {
                 continue;
             }
-            stats.merge(&out.stats);
-            pattern_counts.merge(&out.patterns);
-            if let Some(at) = out.too_long_at {
-                error = Some(Error::at(ErrorKind::LineTooLong { cap }, at));
-                stopped = true;
-            }
+            f.stats.merge(&out.stats);
+            f.patterns.merge(&out.patterns);
+            f.keys.merge(&out.keys);
+            f.too_long_at = out.too_long_at;
+        }
+    }
+}
+
+/// One report per source: what its producer learned and what its chunks folded into.
+fn assemble(metas: Vec<SourceMeta>, mut merged: Merger, cap: u64) -> Vec<SourceReport> {
+    let mut reports = Vec::with_capacity(metas.len());
+    for meta in metas {
+        let folded = merged.sources.remove(&meta.id).unwrap_or_default();
+        let mut stats = folded.stats;
+        let pattern_counts = folded.patterns;
+        let mut keys = folded.keys;
+        let mut error = meta.error;
+        if let Some(at) = folded.too_long_at {
+            error = Some(Error::at(ErrorKind::LineTooLong { cap }, at));
         }
         let archive = meta.archive.is_some();
         if let Some((tar_bytes, headers)) = meta.archive {
             stats.meta(headers as usize);
             stats.bytes = tar_bytes;
+            keys = KeyCounts::default();
         }
         stats.finish(meta.envelope == Some(Envelope::Plain));
         reports.push(SourceReport {
@@ -238,6 +266,7 @@ fn assemble(
             stored_bytes: meta.stored_bytes,
             stats,
             patterns: pattern_counts,
+            keys,
             error,
             archive,
         });
@@ -246,7 +275,7 @@ fn assemble(
 }
 
 /// Frame a chunk into records and fold them.
-fn process(job: &Job, patterns: &PatternSet) -> ChunkOut {
+fn process(job: &Job, patterns: &PatternSet, templates: bool) -> ChunkOut {
     let data: &[u8] = match &job.data {
         ChunkData::Mapped(map, range) => &map[range.clone()],
         ChunkData::Owned(v) => v,
@@ -254,6 +283,8 @@ fn process(job: &Job, patterns: &PatternSet) -> ChunkOut {
     let ctx = &*job.ctx;
     let mut stats = SourceStats::default();
     let mut counts = PatternCounts::new(patterns.len());
+    let mut keys = KeyCounts::default();
+    let mut mask_buf = Vec::new();
     // Lines are matched chunk-wide after framing (grep's unit is the physical line);
     // export entries one by one, as stored.
     let per_entry = ctx.framing == Framing::JournaldExport && !patterns.is_empty();
@@ -278,6 +309,9 @@ fn process(job: &Job, patterns: &PatternSet) -> ChunkOut {
                 let v = view(ctx.envelope, bytes, &ctx.time);
                 if !v.parsed {
                     stats.unparsed(bytes.len(), v.ts);
+                    if templates {
+                        keys.add(v.message, bytes.len() as u64, v.ts, &mut mask_buf);
+                    }
                     continue;
                 }
                 let payload = if detect {
@@ -287,10 +321,24 @@ fn process(job: &Job, patterns: &PatternSet) -> ChunkOut {
                 };
                 let ts = v.ts.or_else(|| payload_time(payload, v.message, &ctx.time));
                 stats.record(bytes.len(), payload, ts);
+                if templates {
+                    keys.add(v.message, bytes.len() as u64, ts, &mut mask_buf);
+                }
             }
-            SpanKind::Meta => stats.meta(bytes.len()),
-            SpanKind::Malformed if ctx.framing == Framing::Opaque => stats.opaque(bytes.len()),
-            SpanKind::Malformed => stats.unparsed(bytes.len(), None),
+            SpanKind::Meta => {
+                stats.meta(bytes.len());
+                keys.add_not_record(bytes.len() as u64);
+            }
+            SpanKind::Malformed if ctx.framing == Framing::Opaque => {
+                stats.opaque(bytes.len());
+                keys.add_not_record(bytes.len() as u64);
+            }
+            SpanKind::Malformed => {
+                stats.unparsed(bytes.len(), None);
+                if templates {
+                    keys.add(bytes, bytes.len() as u64, None, &mut mask_buf);
+                }
+            }
         }
     }
     if matches!(ctx.framing, Framing::Lines | Framing::Syslog) {
@@ -301,6 +349,7 @@ fn process(job: &Job, patterns: &PatternSet) -> ChunkOut {
         seq: job.seq,
         stats,
         patterns: counts,
+        keys,
         too_long_at,
     }
 }

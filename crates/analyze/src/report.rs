@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::config::{RunConfig, format_tz};
-use crate::pattern_share::{share_batch, share_rows};
+use crate::pattern_share::{rows_from_templates, share_batch, share_rows};
 use crate::pipeline::{RunResult, SourceReport};
 use crate::table::{self, Column, REPORT_VERSION};
+use crate::templates::{template_rows, templates_batch};
 
 /// Totals over a run. Archive rows are containers: their members are counted, their own
 /// bytes (the tar stream) are not counted again, only its headers and padding.
@@ -153,6 +154,7 @@ pub fn summary_json(
             "year": config.year,
             "patterns": config.patterns,
             "pattern_kind": config.pattern_mode.kind(),
+            "top": config.top,
             "year_policy": match config.year {
                 Some(_) => "--year is the year of each source's first record; months before its month roll into the next year",
                 None => "each file's modification time dates its last record; months after that month belong to the year before",
@@ -187,8 +189,24 @@ pub fn write_all(
     let mut tables = vec!["sources.parquet"];
     let mut written = vec![dir.join("sources.parquet")];
     table::write_parquet(&written[0], &sources_batch(result)?)?;
-    if !config.patterns.is_empty() {
-        let rows = share_rows(result, &config.patterns, config.pattern_mode);
+    let templates = if config.templates {
+        let rows = template_rows(result, config.top);
+        let path = dir.join("templates.parquet");
+        table::write_parquet(&path, &templates_batch(&rows)?)?;
+        tables.push("templates.parquet");
+        written.push(path);
+        rows
+    } else {
+        Vec::new()
+    };
+    let share = if !config.patterns.is_empty() {
+        Some(share_rows(result, &config.patterns, config.pattern_mode))
+    } else if config.templates {
+        Some(rows_from_templates(&templates))
+    } else {
+        None
+    };
+    if let Some(rows) = share {
         let path = dir.join("pattern_share.parquet");
         table::write_parquet(&path, &share_batch(&rows)?)?;
         tables.push("pattern_share.parquet");

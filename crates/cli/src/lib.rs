@@ -50,6 +50,10 @@ enum Command {
         read: ReadArgs,
         #[command(flatten)]
         patterns: PatternArgs,
+        /// Message templates kept per source in templates.parquet (the rest fold into one
+        /// `<other>` row, so the sums still hold).
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        top: usize,
         /// Directory for summary.json and the Parquet tables (created if missing).
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
@@ -205,8 +209,9 @@ where
         Command::Analyze {
             read,
             patterns,
+            top,
             output,
-        } => analyze(&cli, read, patterns, output),
+        } => analyze(&cli, read, patterns, *top, output),
         Command::Share {
             read,
             patterns,
@@ -241,10 +246,17 @@ fn configure(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs) -> Option<RunCo
     }
 }
 
-fn analyze(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, output: &std::path::Path) -> i32 {
-    let Some(config) = configure(cli, read, patterns) else {
+fn analyze(
+    cli: &Cli,
+    read: &ReadArgs,
+    patterns: &PatternArgs,
+    top: usize,
+    output: &std::path::Path,
+) -> i32 {
+    let Some(mut config) = configure(cli, read, patterns) else {
         return 1;
     };
+    config.top = top.max(1);
     let started = Instant::now();
     let result = pipeline::run(&read.paths, &config, &|_| {});
     let elapsed = started.elapsed();
@@ -315,9 +327,10 @@ fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[Pa
 }
 
 fn share(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, json: bool) -> i32 {
-    let Some(config) = configure(cli, read, patterns) else {
+    let Some(mut config) = configure(cli, read, patterns) else {
         return 1;
     };
+    config.templates = false;
     if config.patterns.is_empty() {
         eprintln!("coroner: share needs at least one pattern (-p PATTERN or --patterns FILE)");
         return 1;
@@ -378,7 +391,8 @@ fn share_table(rows: &[ShareRow]) -> String {
 }
 
 fn detect(cli: &Cli, read: &ReadArgs, json: bool) -> i32 {
-    let config = read.config(cli.threads);
+    let mut config = read.config(cli.threads);
+    config.templates = false;
     let result = pipeline::run(&read.paths, &config, &|_| {});
     if json {
         let rows: Vec<_> = result.sources.iter().map(source_json).collect();

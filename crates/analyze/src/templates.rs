@@ -1,0 +1,736 @@
+//! Byte share per message template: the answer to "what fills this log?" for the guesses
+//! nobody thought of.
+//!
+//! Drain-class mining in two steps, split so that the result does not depend on threads
+//! or chunk sizes:
+//!
+//! 1. **Mask** (per record, in parallel, mergeable): the message is cut into tokens at
+//!    spaces (a `"quoted string"` is one token) and every token that holds a digit, or is
+//!    a long hex run, becomes `<*>`; in `key=value` tokens only the value is masked, so
+//!    `dur_ms=<*>` keeps its key. Records with the same masked text share a *key*; each
+//!    chunk counts records, bytes and times per key in a hash map (an allocation per new
+//!    key, none per record), and maps merge by addition.
+//! 2. **Cluster** (once per source, after the pass, over distinct keys rather than
+//!    records): Drain's fixed-depth tree: keys are grouped by token count and first two
+//!    tokens (so a leading unit or logger name gives a template per unit), and within a group each key joins the most similar cluster when at least
+//!    [`SIMILARITY`] of its tokens agree position by position, the differing positions
+//!    becoming `<*>` (`cause=<*>` for two values of one key); otherwise it starts a cluster. Keys are visited in a fixed order
+//!    (bytes, then text), so the clusters are the same for every run of the same input.
+//!
+//! We wrote this rather than wrap `drain3` ports: those learn online, record by record, so
+//! their templates depend on arrival order, which under rayon is not fixed; clustering
+//! merged keys keeps 1 and N threads identical.
+//!
+//! Bounds: at most [`MAX_KEYS`] distinct keys per source (further new keys count in
+//! `<other>`, which then depends on the order chunks meet the cap; below the cap results are
+//! exact), and `--top N` rows per source plus `<other>`, so the sums always equal the totals.
+//!
+//! ```
+//! use coroner_analyze::templates::{KeyCounts, mine};
+//! let mut keys = KeyCounts::default();
+//! let mut buf = Vec::new();
+//! for (i, user) in ["alice", "bob", "carol"].iter().enumerate() {
+//!     let msg = format!("session opened for user {user} by uid={i}");
+//!     keys.add(msg.as_bytes(), msg.len() as u64 + 1, Some(i as i64), &mut buf);
+//! }
+//! let mined = mine(&keys, 10);
+//! assert_eq!(mined[0].template, "session opened for user <*> by uid=<*>");
+//! assert_eq!(mined[0].records, 3);
+//! ```
+
+use std::collections::HashMap;
+
+use coroner_parse::timestamp::Micros;
+use memchr::memchr;
+
+use crate::pipeline::{RunResult, SourceReport};
+use crate::table::{self, Column};
+
+/// Fraction of token positions that must agree for a key to join a cluster (drain3's
+/// default `sim_th` is 0.4; 0.5 keeps `Started X` and `Stopped X` apart).
+pub const SIMILARITY: f64 = 0.5;
+
+/// Distinct masked messages remembered per source before new ones go to `<other>`.
+pub const MAX_KEYS: usize = 100_000;
+
+/// Messages longer than this are masked on their first part only (the key stays bounded).
+const MAX_MESSAGE: usize = 4096;
+
+/// Clusters per Drain group before new keys are forced into the closest one.
+const MAX_CLUSTERS_PER_GROUP: usize = 1000;
+
+/// The placeholder for a variable token.
+pub const WILDCARD: &str = "<*>";
+
+/// Counts of one masked key (or of one mined template).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyStats {
+    pub records: u64,
+    pub bytes: u64,
+    pub first_ts: Option<Micros>,
+    pub last_ts: Option<Micros>,
+    /// The first record seen with this key, cut to 512 bytes.
+    pub example: Vec<u8>,
+    /// Order of first appearance (chunk-local, then re-based on merge): keeps the example
+    /// the earliest record's whatever the merge order.
+    first_seen: u64,
+}
+
+impl KeyStats {
+    fn add(&mut self, bytes: u64, ts: Option<Micros>) {
+        self.records += 1;
+        self.bytes += bytes;
+        if let Some(t) = ts {
+            self.first_ts = Some(self.first_ts.map_or(t, |f| f.min(t)));
+            self.last_ts = Some(self.last_ts.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    fn merge(&mut self, other: &KeyStats) {
+        self.records += other.records;
+        self.bytes += other.bytes;
+        for t in [other.first_ts, other.last_ts].into_iter().flatten() {
+            self.first_ts = Some(self.first_ts.map_or(t, |f| f.min(t)));
+            self.last_ts = Some(self.last_ts.map_or(t, |l| l.max(t)));
+        }
+    }
+}
+
+/// Per-key counts of one chunk or one source. Merge chunks in source order.
+#[derive(Clone, Debug, Default)]
+pub struct KeyCounts {
+    keys: HashMap<Box<[u8]>, KeyStats, foldhash::fast::FixedState>,
+    /// Records whose key arrived after the map was full.
+    pub other: KeyStats,
+    /// Bytes that belong to no record (journalctl separators, blank lines between export
+    /// entries, binary data): they get a row of their own so the bytes still add up.
+    pub not_records: u64,
+    seen: u64,
+}
+
+impl KeyCounts {
+    /// Count one record: `message` is what gets mined, `bytes` what the record weighs in
+    /// the source (its stored bytes, newline included). `buf` is scratch space reused
+    /// between calls so masking does not allocate.
+    pub fn add(&mut self, message: &[u8], bytes: u64, ts: Option<Micros>, buf: &mut Vec<u8>) {
+        mask_into(message, buf);
+        if let Some(s) = self.keys.get_mut(buf.as_slice()) {
+            s.add(bytes, ts);
+            return;
+        }
+        if self.keys.len() >= MAX_KEYS {
+            self.other.add(bytes, ts);
+            return;
+        }
+        let mut s = KeyStats {
+            example: message[..message.len().min(512)].to_vec(),
+            first_seen: self.seen,
+            ..KeyStats::default()
+        };
+        self.seen += 1;
+        s.add(bytes, ts);
+        self.keys.insert(buf.as_slice().into(), s);
+    }
+
+    /// Count bytes that are not a record.
+    pub fn add_not_record(&mut self, bytes: u64) {
+        self.not_records += bytes;
+    }
+
+    /// Fold the next chunk of the same source (or another source, for `*`).
+    pub fn merge(&mut self, later: &KeyCounts) {
+        let base = self.seen;
+        for (k, v) in &later.keys {
+            if let Some(s) = self.keys.get_mut(k) {
+                s.merge(v);
+            } else if self.keys.len() >= MAX_KEYS {
+                self.other.merge(v);
+            } else {
+                let mut v = v.clone();
+                v.first_seen += base;
+                self.keys.insert(k.clone(), v);
+            }
+        }
+        self.other.merge(&later.other);
+        self.not_records += later.not_records;
+        self.seen += later.seen;
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.other.records == 0 && self.not_records == 0
+    }
+
+    /// Records and bytes counted, `<other>` and bytes outside records included.
+    pub fn totals(&self) -> (u64, u64) {
+        let (r, b) = self
+            .keys
+            .values()
+            .chain(std::iter::once(&self.other))
+            .fold((0, 0), |(r, b), s| (r + s.records, b + s.bytes));
+        (r, b + self.not_records)
+    }
+}
+
+/// Mask a message into `out`: see the module docs for the rules.
+pub fn mask_into(message: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let msg = &message[..message.len().min(MAX_MESSAGE)];
+    let mut i = 0;
+    while i < msg.len() {
+        if msg[i] == b' ' || msg[i] == b'\t' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let end = token_end(msg, i);
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        push_masked(&msg[start..end], out);
+        i = end;
+    }
+}
+
+/// End of the token starting at `i`: the next space or tab, except inside double quotes
+/// (a quoted value with spaces is one token). An unclosed quote ends at the next space.
+fn token_end(msg: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j < msg.len() {
+        match msg[j] {
+            b' ' | b'\t' => return j,
+            b'"' => {
+                if let Some(close) = memchr(b'"', &msg[j + 1..]) {
+                    j += close + 2;
+                    continue;
+                }
+                let rest = &msg[j..];
+                return j + rest
+                    .iter()
+                    .position(|&b| b == b' ' || b == b'\t')
+                    .unwrap_or(rest.len());
+            }
+            _ => j += 1,
+        }
+    }
+    msg.len()
+}
+
+fn push_masked(token: &[u8], out: &mut Vec<u8>) {
+    // key=value: keep the key, mask the value on its own merits.
+    if let Some(eq) = memchr(b'=', token)
+        && eq > 0
+        && token[..eq]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        out.extend_from_slice(&token[..=eq]);
+        let value = &token[eq + 1..];
+        if is_variable(value) {
+            out.extend_from_slice(WILDCARD.as_bytes());
+        } else {
+            out.extend_from_slice(value);
+        }
+        return;
+    }
+    if is_variable(token) {
+        out.extend_from_slice(WILDCARD.as_bytes());
+    } else {
+        out.extend_from_slice(token);
+    }
+}
+
+/// Numbers, IPs, UUIDs, times, sizes, ids all carry a digit; long hex runs may not.
+fn is_variable(token: &[u8]) -> bool {
+    token.iter().any(u8::is_ascii_digit)
+        || (token.len() >= 8 && token.iter().all(u8::is_ascii_hexdigit))
+}
+
+/// One mined template with its counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    /// Stable across runs and sources: a hash of the template text.
+    pub id: u64,
+    pub template: String,
+    pub stats: KeyStats,
+}
+
+impl std::ops::Deref for Template {
+    type Target = KeyStats;
+    fn deref(&self) -> &KeyStats {
+        &self.stats
+    }
+}
+
+/// The template text of the `<other>` row.
+pub const OTHER: &str = "<other>";
+
+/// The template text of the row for bytes outside records.
+pub const NOT_RECORDS: &str = "<not a record>";
+
+/// Cluster the keys of one source into templates, biggest first, keeping `top` of them
+/// and folding the rest (and the keys beyond [`MAX_KEYS`]) into one `<other>` row.
+pub fn mine(counts: &KeyCounts, top: usize) -> Vec<Template> {
+    let mut keys: Vec<(&[u8], &KeyStats)> = counts.keys.iter().map(|(k, v)| (&**k, v)).collect();
+    keys.sort_unstable_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then_with(|| a.0.cmp(b.0)));
+
+    struct Cluster {
+        tokens: Vec<Vec<u8>>,
+        stats: KeyStats,
+        first_seen: u64,
+    }
+    let mut groups: HashMap<(usize, Vec<u8>, Vec<u8>), Vec<usize>> = HashMap::new();
+    let mut clusters: Vec<Cluster> = Vec::new();
+    for (key, stats) in keys {
+        let tokens: Vec<&[u8]> = if key.is_empty() {
+            Vec::new()
+        } else {
+            key.split(|&b| b == b' ').collect()
+        };
+        let prefix = |i: usize| tokens.get(i).map_or(Vec::new(), |t| t.to_vec());
+        let group = groups
+            .entry((tokens.len(), prefix(0), prefix(1)))
+            .or_default();
+        let best = group
+            .iter()
+            .map(|&c| (c, similarity(&clusters[c].tokens, &tokens)))
+            .fold(None::<(usize, f64)>, |best, (c, s)| match best {
+                Some((_, bs)) if bs >= s => best,
+                _ => Some((c, s)),
+            });
+        match best {
+            Some((c, s)) if s >= SIMILARITY || group.len() >= MAX_CLUSTERS_PER_GROUP => {
+                let cl = &mut clusters[c];
+                for (t, k) in cl.tokens.iter_mut().zip(&tokens) {
+                    if t.as_slice() != *k {
+                        *t = generalize(t, k);
+                    }
+                }
+                cl.stats.merge(stats);
+                if stats.first_seen < cl.first_seen {
+                    cl.first_seen = stats.first_seen;
+                    cl.stats.example = stats.example.clone();
+                }
+            }
+            _ => {
+                group.push(clusters.len());
+                let mut s = stats.clone();
+                s.first_seen = 0;
+                clusters.push(Cluster {
+                    tokens: tokens.iter().map(|t| t.to_vec()).collect(),
+                    stats: s,
+                    first_seen: stats.first_seen,
+                });
+            }
+        }
+    }
+
+    let mut out: Vec<Template> = clusters
+        .into_iter()
+        .map(|c| {
+            let text = String::from_utf8_lossy(&c.tokens.join(&b' ')).into_owned();
+            Template {
+                id: template_id(&text),
+                template: text,
+                stats: c.stats,
+            }
+        })
+        .collect();
+    // Clusters of different keys can end with the same text: fold them.
+    out.sort_by(|a, b| a.template.cmp(&b.template));
+    out.dedup_by(|later, first| {
+        if later.template == first.template {
+            first.stats.merge(&later.stats);
+            true
+        } else {
+            false
+        }
+    });
+    out.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then_with(|| a.template.cmp(&b.template))
+    });
+    let mut other = counts.other.clone();
+    if out.len() > top {
+        for t in out.drain(top..) {
+            other.merge(&t.stats);
+        }
+    }
+    if other.records > 0 {
+        out.push(Template {
+            id: template_id(OTHER),
+            template: OTHER.into(),
+            stats: KeyStats {
+                example: Vec::new(),
+                ..other
+            },
+        });
+    }
+    if counts.not_records > 0 {
+        out.push(Template {
+            id: template_id(NOT_RECORDS),
+            template: NOT_RECORDS.into(),
+            stats: KeyStats {
+                bytes: counts.not_records,
+                ..KeyStats::default()
+            },
+        });
+    }
+    out
+}
+
+/// The token that covers both: `cause=<*>` when both are `cause=...`, else `<*>`.
+fn generalize(a: &[u8], b: &[u8]) -> Vec<u8> {
+    if let (Some(i), Some(j)) = (memchr(b'=', a), memchr(b'=', b))
+        && i > 0
+        && a[..i] == b[..j]
+    {
+        let mut t = a[..=i].to_vec();
+        t.extend_from_slice(WILDCARD.as_bytes());
+        return t;
+    }
+    WILDCARD.as_bytes().to_vec()
+}
+
+/// Share of positions where the cluster's token equals the key's (a wildcard in the
+/// cluster matches anything, as in Drain's seq_dist with parameters counted).
+fn similarity(cluster: &[Vec<u8>], key: &[&[u8]]) -> f64 {
+    if key.is_empty() {
+        return 1.0;
+    }
+    let same = cluster
+        .iter()
+        .zip(key)
+        .filter(|(c, k)| c.as_slice() == **k || is_wild(c, k))
+        .count();
+    same as f64 / key.len() as f64
+}
+
+/// Whether a template covers a masked message (same token count, each template token equal
+/// or a wildcard for it): how a record is matched to its mined template.
+pub fn covers(template: &str, masked: &[u8]) -> bool {
+    let t: Vec<&[u8]> = template.as_bytes().split(|&b| b == b' ').collect();
+    let m: Vec<&[u8]> = masked.split(|&b| b == b' ').collect();
+    t.len() == m.len() && t.iter().zip(&m).all(|(a, b)| a == b || is_wild(a, b))
+}
+
+/// A cluster token that already covers the key's: `<*>`, or `cause=<*>` for `cause=x`.
+fn is_wild(cluster: &[u8], key: &[u8]) -> bool {
+    cluster == WILDCARD.as_bytes()
+        || (cluster.ends_with(b"=<*>") && key.starts_with(&cluster[..cluster.len() - 3]))
+}
+
+/// FNV-1a of the template text: stable across runs, platforms and versions of std.
+pub fn template_id(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One row of `templates.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TemplateRow {
+    /// A source name, or `*` for all sources together.
+    pub source: String,
+    pub template: Template,
+    /// The source's bytes: `share = bytes / total_bytes`.
+    pub total_bytes: u64,
+}
+
+impl TemplateRow {
+    pub fn share(&self) -> f64 {
+        if self.total_bytes == 0 {
+            0.0
+        } else {
+            self.template.bytes as f64 / self.total_bytes as f64
+        }
+    }
+}
+
+/// Templates of every source with records, then of all sources together (`*`, mined over
+/// the union of their keys), each group biggest first. Archive rows get none.
+pub fn template_rows(result: &RunResult, top: usize) -> Vec<TemplateRow> {
+    let sources: Vec<&SourceReport> = result
+        .sources
+        .iter()
+        .filter(|s| !s.archive && !s.keys.is_empty())
+        .collect();
+    let mut all = KeyCounts::default();
+    let mut all_bytes = 0;
+    for s in &sources {
+        all.merge(&s.keys);
+        all_bytes += s.stats.bytes;
+    }
+    let mut rows: Vec<TemplateRow> = Vec::new();
+    if !sources.is_empty() {
+        rows.extend(mine(&all, top).into_iter().map(|t| TemplateRow {
+            source: "*".into(),
+            template: t,
+            total_bytes: all_bytes,
+        }));
+    }
+    for s in sources {
+        rows.extend(mine(&s.keys, top).into_iter().map(|t| TemplateRow {
+            source: s.name.clone(),
+            template: t,
+            total_bytes: s.stats.bytes,
+        }));
+    }
+    rows
+}
+
+/// The `templates.parquet` batch.
+pub fn templates_batch(rows: &[TemplateRow]) -> Result<arrow_array::RecordBatch, String> {
+    let examples: Vec<String> = rows
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.template.example).into_owned())
+        .collect();
+    table::batch(vec![
+        Column::utf8("source", rows.iter().map(|r| Some(r.source.as_str()))),
+        Column::u64("template_id", rows.iter().map(|r| Some(r.template.id))),
+        Column::utf8(
+            "template",
+            rows.iter().map(|r| Some(r.template.template.as_str())),
+        ),
+        Column::u64("records", rows.iter().map(|r| Some(r.template.records))),
+        Column::u64("bytes", rows.iter().map(|r| Some(r.template.bytes))),
+        Column::f64("share", rows.iter().map(|r| Some(r.share()))),
+        Column::timestamp("first_ts", rows.iter().map(|r| r.template.first_ts)),
+        Column::timestamp("last_ts", rows.iter().map(|r| r.template.last_ts)),
+        Column::utf8(
+            "example",
+            examples
+                .iter()
+                .zip(rows)
+                .map(|(e, r)| (!r.template.example.is_empty()).then_some(e.as_str())),
+        ),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(s: &str) -> String {
+        let mut out = Vec::new();
+        mask_into(s.as_bytes(), &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn masking_rules() {
+        assert_eq!(
+            masked("ws close dur_ms=1534 cause=downstream_closed"),
+            "ws close dur_ms=<*> cause=downstream_closed"
+        );
+        assert_eq!(
+            masked("Connection from 192.0.2.7 port 51234"),
+            "Connection from <*> port <*>"
+        );
+        assert_eq!(
+            masked("id deadbeefcafe and 6f1c0a2e-51f4-4b43-9a3e-0c5d5a8a0d11"),
+            "id <*> and <*>"
+        );
+        assert_eq!(
+            masked(r#"Request failed error="context canceled" connIndex=0  type=ws"#),
+            r#"Request failed error="context canceled" connIndex=<*> type=ws"#
+        );
+        assert_eq!(
+            masked(r#"open "/var/lib/file 12" failed"#),
+            "open <*> failed"
+        );
+        assert_eq!(masked("  "), "");
+        assert_eq!(masked(r#"unclosed "quote here"#), r#"unclosed "quote here"#);
+    }
+
+    /// Generate records from known templates with random variables (words without digits
+    /// too, which only the clustering can find), mine them, and score grouping accuracy the
+    /// way the loghub benchmark does: a record is right when its mined cluster holds
+    /// exactly the records of its true template.
+    #[test]
+    fn recovers_known_templates_with_high_grouping_accuracy() {
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let users = [
+            "alice", "bob", "carol", "dave", "erin", "mallory", "trent", "peggy",
+        ];
+        let units = [
+            "nginx.service",
+            "redis.service",
+            "mastodon-web.service",
+            "sidekiq.service",
+        ];
+        let causes = ["downstream_closed", "upstream_closed", "graceful"];
+        type Truth<'a> = Box<dyn Fn(&mut dyn FnMut(u64) -> u64) -> String + 'a>;
+        let truths: Vec<Truth> = vec![
+            Box::new(|r| {
+                format!(
+                    "Accepted publickey for {} from 192.0.2.{} port {} ssh2",
+                    users[r(8) as usize],
+                    r(255),
+                    r(65535)
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "session opened for user {} by (uid=0)",
+                    users[r(8) as usize]
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "ws close dur_ms={} cause={}",
+                    r(100_000),
+                    causes[r(3) as usize]
+                )
+            }),
+            // The first two tokens key Drain's tree, so a leading unit name makes one
+            // template per unit (restarts per unit is what a post-mortem wants): one truth
+            // per unit.
+            Box::new(|r| {
+                format!(
+                    "{}: Scheduled restart job, restart counter is at {}.",
+                    units[0],
+                    r(20)
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "{}: Scheduled restart job, restart counter is at {}.",
+                    units[1],
+                    r(20)
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "Request failed error=\"context canceled\" connIndex={} type=ws dest=https://example.com/{}",
+                    r(4),
+                    r(1000)
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "PHP Warning:  Redis::connect(): connect() failed: Connection refused in /srv/app/{}.php on line {}",
+                    ["cache", "session", "queue"][r(3) as usize],
+                    r(900)
+                )
+            }),
+            Box::new(|r| format!("worker {} timed out after {} seconds", r(99_999), r(120))),
+            Box::new(|r| {
+                format!(
+                    "Out of memory: Killed process {} ({}) total-vm:{}kB",
+                    r(99_999),
+                    ["netdata", "convert", "ruby"][r(3) as usize],
+                    r(1 << 30)
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "GET /api/v1/timelines/home?since_id={} 200 {}ms",
+                    r(1 << 40),
+                    r(3000)
+                )
+            }),
+            Box::new(|r| {
+                format!(
+                    "Failed password for invalid user {} from 198.51.100.{} port {} ssh2",
+                    users[r(8) as usize],
+                    r(255),
+                    r(65535)
+                )
+            }),
+        ];
+        let mut keys = KeyCounts::default();
+        let mut buf = Vec::new();
+        let mut truth_of = Vec::new();
+        let mut messages = Vec::new();
+        for _ in 0..20_000 {
+            let t = next(truths.len() as u64) as usize;
+            let msg = truths[t](&mut next);
+            keys.add(msg.as_bytes(), msg.len() as u64 + 1, None, &mut buf);
+            truth_of.push(t);
+            messages.push(msg);
+        }
+        let mined = mine(&keys, 1000);
+        // Assign each record to its mined template by matching it against the templates.
+        let assign = |msg: &str| -> usize {
+            let mut m = Vec::new();
+            mask_into(msg.as_bytes(), &mut m);
+            mined
+                .iter()
+                .position(|t| covers(&t.template, &m))
+                .expect("every record has a template")
+        };
+        let got: Vec<usize> = messages.iter().map(|m| assign(m)).collect();
+        let mut right = 0;
+        for i in 0..messages.len() {
+            let same_truth: Vec<usize> = (0..messages.len())
+                .filter(|&j| truth_of[j] == truth_of[i])
+                .collect();
+            let same_mined: Vec<usize> =
+                (0..messages.len()).filter(|&j| got[j] == got[i]).collect();
+            right += usize::from(same_truth == same_mined);
+            if i > 300 {
+                break; // the per-record check is quadratic; a prefix samples it well
+            }
+        }
+        let accuracy = right as f64 / 302.0;
+        assert!(
+            accuracy >= 0.95,
+            "grouping accuracy {accuracy}: {:#?}",
+            mined.iter().map(|t| &t.template).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            mined.iter().filter(|t| t.template != OTHER).count(),
+            truths.len(),
+            "{:#?}",
+            mined.iter().map(|t| &t.template).collect::<Vec<_>>()
+        );
+        let (records, bytes) = keys.totals();
+        assert_eq!(mined.iter().map(|t| t.records).sum::<u64>(), records);
+        assert_eq!(mined.iter().map(|t| t.bytes).sum::<u64>(), bytes);
+    }
+
+    #[test]
+    fn merge_order_does_not_change_the_result_and_top_folds_into_other() {
+        let lines: Vec<String> = (0..500)
+            .map(|i| match i % 4 {
+                0 => format!("job {i} done"),
+                1 => format!("user u{} logged in", i % 7),
+                2 => "disk full".to_string(),
+                _ => format!("GET /x/{i} 200"),
+            })
+            .collect();
+        let mut buf = Vec::new();
+        let mut whole = KeyCounts::default();
+        for (i, l) in lines.iter().enumerate() {
+            whole.add(l.as_bytes(), l.len() as u64 + 1, Some(i as i64), &mut buf);
+        }
+        for cut in [1, 7, 250, 499] {
+            let (mut a, mut b) = (KeyCounts::default(), KeyCounts::default());
+            for (i, l) in lines.iter().enumerate() {
+                let part = if i < cut { &mut a } else { &mut b };
+                part.add(l.as_bytes(), l.len() as u64 + 1, Some(i as i64), &mut buf);
+            }
+            a.merge(&b);
+            assert_eq!(mine(&a, 50), mine(&whole, 50), "cut at {cut}");
+        }
+        let top2 = mine(&whole, 2);
+        assert_eq!(top2.len(), 3);
+        assert_eq!(top2[2].template, OTHER);
+        assert_eq!(top2.iter().map(|t| t.records).sum::<u64>(), 500);
+        let first = mine(&whole, 50);
+        let job = first.iter().find(|t| t.template == "job <*> done").unwrap();
+        assert_eq!(job.example, b"job 0 done");
+        assert_eq!((job.first_ts, job.last_ts), (Some(0), Some(496)));
+    }
+}
