@@ -10,6 +10,12 @@
 //! | module | format id | what it reads |
 //! |---|---|---|
 //! | [`journald_export`] | `journald-export` | `journalctl -o export` entries, text and binary fields |
+//! | [`json`] | (base) | zero-copy JSON object scanner shared by the JSON formats |
+//! | [`journald_json`] | `journald-json` | `journalctl -o json` / `json-seq`: MESSAGE as string, bytes, array or null |
+//! | [`docker_json`] | `docker-json` | docker `json-file` lines: log, stream, time |
+//! | [`clf`] | `traefik-clf`, `nginx-access` | CLF family: common, combined, nginx `main`, Traefik CLF |
+//! | [`nginx_format`] | `nginx-access` (`--nginx-format`) | any nginx `log_format`, compiled once into a field plan |
+//! | [`nginx_error`] | `nginx-error` | nginx error log, FastCGI continuations |
 //! | [`kernel`] | `kernel` | kernel lines: OOM killer (all forms), ENOSPC, printk prefixes |
 //! | [`systemd`] | `systemd` | PID 1 unit lifecycle: exits, restarts, failures, OOM kills |
 //! | [`logfmt`] | `logfmt` | `key=value key="quoted value"` pairs, shared by the text formats below |
@@ -19,12 +25,18 @@
 //! | [`gunicorn`] | `gunicorn` | gunicorn error log |
 //! | [`golog`] | `go-log` | Go's standard `log` prefix |
 
+pub mod clf;
 pub mod cloudflared;
+pub mod docker_json;
 pub mod golog;
 pub mod gunicorn;
 pub mod journald_export;
+pub mod journald_json;
+pub mod json;
 pub mod kernel;
 pub mod logfmt;
 pub mod lograge;
+pub mod nginx_error;
+pub mod nginx_format;
 pub mod npmlog;
 pub mod systemd;
