@@ -175,3 +175,43 @@ fn access_logs_parse_with_zero_unparsed_and_the_bad_line_is_counted() {
     .unwrap();
     assert_eq!(bad["unparsed_bytes"], bad_line);
 }
+
+#[test]
+fn nginx_format_reads_a_custom_log_format_and_a_bad_one_is_a_usage_error() {
+    // A log_format of the kind a proxy operator writes: no ident/user, times at the end.
+    let format = r#"$remote_addr [$time_local] "$request" $status $body_bytes_sent rt=$request_time urt="$upstream_response_time""#;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("proxy.log");
+    let mut text = String::new();
+    for i in 0..40 {
+        text.push_str(&format!(
+            "192.0.2.{} [10/Oct/2024:13:55:{:02} +0200] \"GET /api/{i} HTTP/1.1\" {} 612 rt=0.0{i:02} urt=\"0.0{i:02}, 0.001 : -\"\n",
+            i % 200,
+            i % 60,
+            if i % 7 == 0 { 502 } else { 200 },
+        ));
+    }
+    std::fs::write(&log, &text).unwrap();
+
+    // Without the format the lines are free text: nothing claims them.
+    let (code, rows, _) = detect(&[&log], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(row(&rows, "proxy.log")["format"], "plain");
+
+    let (code, rows, _) = detect(&[&log], &["--nginx-format", format]);
+    assert_eq!(code, 0);
+    let r = row(&rows, "proxy.log");
+    assert_eq!(r["format"], "plain/nginx-access");
+    assert_eq!(r["records"], 40);
+    assert_eq!(r["unparsed_records"], 0);
+    // +0200 applied: 13:55:00 local is 11:55:00 UTC.
+    assert_eq!(r["first_ts"], "2024-10-10T11:55:00.000000Z");
+
+    let out = coroner(["detect", "--nginx-format", "${remote_addr", "x"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--nginx-format") && err.contains("missing '}' after \"${\""),
+        "{err}"
+    );
+}

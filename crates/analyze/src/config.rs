@@ -30,6 +30,10 @@ pub struct RunConfig {
     pub templates: bool,
     /// Templates kept per source before the rest fold into `<other>` (`--top`).
     pub top: usize,
+    /// An nginx `log_format` string (`--nginx-format`) tried on every record before the
+    /// built-in access formats. Validate it with `coroner_parse::formats::nginx_format::compile`
+    /// first: one that does not compile is ignored by the pipeline.
+    pub nginx_format: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -45,6 +49,7 @@ impl Default for RunConfig {
             pattern_mode: PatternMode::Literal,
             templates: true,
             top: 50,
+            nginx_format: None,
         }
     }
 }

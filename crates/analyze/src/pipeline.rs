@@ -20,13 +20,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use coroner_parse::decode::Compression;
-use coroner_parse::detect::{detect_envelope, detect_payload};
+use coroner_parse::detect::detect_envelope;
 use coroner_parse::envelope::view;
 use coroner_parse::error::{Error, ErrorKind};
 use coroner_parse::format::{Envelope, Payload};
+use coroner_parse::formats::{json::RawStr, nginx_format};
 use coroner_parse::frame::{Frames, Framing, SpanKind, complete_prefix, cut_after};
 use coroner_parse::input::{self, Data, InputFile, Opened};
-use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month, payload_time};
+use coroner_parse::payload::{Parsed, PayloadParser};
+use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
 use crate::config::RunConfig;
@@ -143,6 +145,12 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
     let patterns = PatternSet::new(&config.patterns, config.pattern_mode)
         .unwrap_or_else(|_| PatternSet::new(&[], config.pattern_mode).expect("empty set"));
     let patterns = &patterns;
+    // Validated by the caller like the patterns: a format that does not compile is ignored.
+    let nginx = config
+        .nginx_format
+        .as_deref()
+        .and_then(|f| nginx_format::compile(f).ok());
+    let nginx = nginx.as_ref();
     let inputs = input::expand(paths);
     let metas = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -187,7 +195,7 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         drop(tx);
         pool.install(|| {
             rx.into_iter().par_bridge().for_each(|job| {
-                let out = process(&job, patterns, config.templates);
+                let out = process(&job, patterns, config.templates, nginx);
                 progress(out.stats.bytes);
                 merger.lock().unwrap_or_else(|e| e.into_inner()).push(out);
             })
@@ -274,8 +282,19 @@ fn assemble(metas: Vec<SourceMeta>, mut merged: Merger, cap: u64) -> Vec<SourceR
     reports
 }
 
+/// A docker `log` value ends with the line's own `\n` (`\r\n` from a terminal).
+fn trim_line_end(m: &[u8]) -> &[u8] {
+    let m = m.strip_suffix(b"\n").unwrap_or(m);
+    m.strip_suffix(b"\r").unwrap_or(m)
+}
+
 /// Frame a chunk into records and fold them.
-fn process(job: &Job, patterns: &PatternSet, templates: bool) -> ChunkOut {
+fn process(
+    job: &Job,
+    patterns: &PatternSet,
+    templates: bool,
+    nginx: Option<&nginx_format::NginxFormat>,
+) -> ChunkOut {
     let data: &[u8] = match &job.data {
         ChunkData::Mapped(map, range) => &map[range.clone()],
         ChunkData::Owned(v) => v,
@@ -285,6 +304,11 @@ fn process(job: &Job, patterns: &PatternSet, templates: bool) -> ChunkOut {
     let mut counts = PatternCounts::new(patterns.len());
     let mut keys = KeyCounts::default();
     let mut mask_buf = Vec::new();
+    let mut parser = PayloadParser::new(ctx.time.offset_secs, nginx);
+    // A JSON envelope hands out its message still escaped (`\"` for `"`): the payload
+    // parsers read the unescaped text, decoded into this buffer only when needed.
+    let json_envelope = matches!(ctx.envelope, Envelope::JournaldJson | Envelope::DockerJson);
+    let mut unescaped = Vec::new();
     // Lines are matched chunk-wide after framing (grep's unit is the physical line);
     // export entries one by one, as stored.
     let per_entry = ctx.framing == Framing::JournaldExport && !patterns.is_empty();
@@ -314,12 +338,19 @@ fn process(job: &Job, patterns: &PatternSet, templates: bool) -> ChunkOut {
                     }
                     continue;
                 }
-                let payload = if detect {
-                    detect_payload(v.message)
+                let (payload, parsed) = if detect {
+                    let message = if json_envelope && memchr::memchr(b'\\', v.message).is_some() {
+                        unescaped.clear();
+                        RawStr::from_raw(v.message).unescape_into(&mut unescaped);
+                        trim_line_end(&unescaped)
+                    } else {
+                        trim_line_end(v.message)
+                    };
+                    parser.parse(message)
                 } else {
-                    Payload::Text
+                    (Payload::Text, Parsed::Text)
                 };
-                let ts = v.ts.or_else(|| payload_time(payload, v.message, &ctx.time));
+                let ts = v.ts.or_else(|| parsed.time());
                 stats.record(bytes.len(), payload, ts);
                 if templates {
                     keys.add(v.message, bytes.len() as u64, ts, &mut mask_buf);

@@ -155,6 +155,7 @@ pub fn summary_json(
             "patterns": config.patterns,
             "pattern_kind": config.pattern_mode.kind(),
             "top": config.top,
+            "nginx_format": config.nginx_format,
             "year_policy": match config.year {
                 Some(_) => "--year is the year of each source's first record; months before its month roll into the next year",
                 None => "each file's modification time dates its last record; months after that month belong to the year before",

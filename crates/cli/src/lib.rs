@@ -106,6 +106,10 @@ struct ReadArgs {
     /// Read plain files instead of memory-mapping them (for files still being written).
     #[arg(long)]
     no_mmap: bool,
+    /// An nginx `log_format` string (the quoted parts joined, as in nginx.conf): access lines
+    /// of that shape are read by it before the built-in combined/main/Traefik formats.
+    #[arg(long, value_name = "FORMAT", value_parser = nginx_format_arg, allow_hyphen_values = true)]
+    nginx_format: Option<String>,
     /// Target size of one unit of parallel work (results never depend on it).
     #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = size_arg, hide = true)]
     chunk_size: usize,
@@ -171,6 +175,12 @@ fn tz_arg(s: &str) -> Result<i32, String> {
     parse_tz(s).ok_or_else(|| format!("'{s}' is not a zone offset (examples: UTC, +02:00, -0330)"))
 }
 
+fn nginx_format_arg(s: &str) -> Result<String, String> {
+    coroner_parse::formats::nginx_format::compile(s)
+        .map(|_| s.to_string())
+        .map_err(|e| e.to_string())
+}
+
 impl ReadArgs {
     fn config(&self, threads: Option<usize>) -> RunConfig {
         let mut c = RunConfig::default();
@@ -182,6 +192,7 @@ impl ReadArgs {
         c.tz_offset_secs = self.tz;
         c.year = self.year;
         c.mmap = !self.no_mmap;
+        c.nginx_format = self.nginx_format.clone();
         c
     }
 }

@@ -10,7 +10,8 @@
 //!   into chunks without changing the records.
 //! - [`envelope`]: the time and message of one record inside its wrapper.
 //! - [`timestamp`]: hand-written parsers for the fixed timestamp formats, to UTC µs.
-//! - [`formats`]: the full zero-copy parsers, one module per envelope and payload format.
+//! - [`formats`]: the full zero-copy parsers, one module per envelope and payload format;
+//!   [`payload`]: a record's message to its parsed payload (detection confirmed by a parser).
 //! - [`format`]: the public format ids; [`error`]: the one error type.
 //!
 //! ```
@@ -29,6 +30,7 @@ pub mod format;
 pub mod formats;
 pub mod frame;
 pub mod input;
+pub mod payload;
 pub mod timestamp;
 
 pub use error::{Error, ErrorKind};
