@@ -31,8 +31,8 @@
 use crate::detect::detect_payload;
 use crate::format::Payload;
 use crate::formats::{
-    clf, cloudflared, golog, gunicorn, kernel, logfmt, lograge, nginx_error, nginx_format, npmlog,
-    systemd,
+    clf, cloudflared, cloudflared_json, golog, gunicorn, kernel, logfmt, lograge, nginx_error,
+    nginx_format, npmlog, pino, systemd, traefik_json,
 };
 use crate::timestamp::{Micros, TimeCache};
 
@@ -40,12 +40,15 @@ use crate::timestamp::{Micros, TimeCache};
 #[derive(Debug, Clone)]
 pub enum Parsed<'a> {
     TraefikClf(clf::TraefikRecord<'a>),
+    TraefikJson(traefik_json::TraefikJsonRecord<'a>),
     Cloudflared(cloudflared::CloudflaredRecord<'a>),
+    CloudflaredJson(cloudflared_json::CloudflaredJsonRecord<'a>),
     NginxAccess(clf::AccessRecord<'a>),
     /// An access line read through the user's `--nginx-format`.
     NginxCustom(nginx_format::NginxRecord<'a>),
     NginxError(nginx_error::NginxErrorRecord<'a>),
     MastodonStreaming(npmlog::NpmlogRecord<'a>),
+    MastodonStreamingJson(pino::PinoRecord<'a>),
     RailsLograge(lograge::RailsRecord<'a>),
     Gunicorn(gunicorn::GunicornRecord<'a>),
     Kernel(kernel::KernelRecord<'a>),
@@ -62,6 +65,9 @@ impl Parsed<'_> {
     pub fn time(&self) -> Option<Micros> {
         match self {
             Parsed::TraefikClf(r) => r.clf.time,
+            Parsed::TraefikJson(r) => r.when(),
+            Parsed::CloudflaredJson(r) => r.time,
+            Parsed::MastodonStreamingJson(r) => r.time,
             Parsed::Cloudflared(r) => r.time,
             Parsed::NginxAccess(r) => r.time,
             Parsed::NginxCustom(r) => r.time(),
@@ -111,11 +117,15 @@ impl<'f> PayloadParser<'f> {
         let off = self.offset_secs;
         let parsed = match payload {
             Payload::TraefikClf => clf::parse_traefik(message).ok().map(Parsed::TraefikClf),
-            Payload::TraefikJson => None,
+            Payload::TraefikJson => traefik_json::parse_cached(message, &mut self.cache)
+                .ok()
+                .map(Parsed::TraefikJson),
             Payload::Cloudflared => cloudflared::parse_cached(message, &mut self.cache)
                 .ok()
                 .map(Parsed::Cloudflared),
-            Payload::CloudflaredJson => None,
+            Payload::CloudflaredJson => cloudflared_json::parse_cached(message, &mut self.cache)
+                .ok()
+                .map(Parsed::CloudflaredJson),
             Payload::NginxAccess => clf::parse_cached(message, &mut self.cache)
                 .ok()
                 .map(Parsed::NginxAccess),
@@ -125,7 +135,9 @@ impl<'f> PayloadParser<'f> {
             Payload::MastodonStreaming => {
                 npmlog::parse(message).ok().map(Parsed::MastodonStreaming)
             }
-            Payload::MastodonStreamingJson => None,
+            Payload::MastodonStreamingJson => {
+                pino::parse(message).ok().map(Parsed::MastodonStreamingJson)
+            }
             Payload::RailsLograge => lograge::parse(message, off).ok().map(Parsed::RailsLograge),
             Payload::Gunicorn => gunicorn::parse(message, off).ok().map(Parsed::Gunicorn),
             Payload::Kernel => kernel::parse(message).ok().map(Parsed::Kernel),

@@ -17,8 +17,9 @@ use coroner_parse::detect::{detect_envelope, detect_payload, parse_syslog_line};
 use coroner_parse::envelope::view;
 use coroner_parse::format::Envelope;
 use coroner_parse::formats::{
-    clf, cloudflared, docker_json, golog, gunicorn, journald_export, journald_json, json, kernel,
-    logfmt, lograge, nginx_error, nginx_format, npmlog, systemd,
+    clf, cloudflared, cloudflared_json, docker_json, golog, gunicorn, journald_export,
+    journald_json, json, kernel, logfmt, lograge, nginx_error, nginx_format, npmlog, pino, systemd,
+    traefik_json,
 };
 use coroner_parse::frame::{Frames, Framing};
 use coroner_parse::payload::PayloadParser;
@@ -91,6 +92,7 @@ const SYNTHETIC: &[&str] = &[
     r#"{"log":"192.0.2.7 - - [10/Oct/2024:13:55:36 +0000] \"GET / HTTP/1.1\" 200 612\n","stream":"stdout","time":"2024-10-10T13:55:36.123456789Z"}"#,
     r#"{"level":"warn","time":1719934921123,"pid":7,"hostname":"h","name":"streaming","req":{"id":"a1"},"msg":"Error retrieving statuses"}"#,
     r#"{"ClientHost":"192.0.2.7","Duration":30012000000,"DownstreamStatus":101,"RouterName":"r@docker","StartUTC":"2026-07-02T15:41:31.123456789Z"}"#,
+    r#"{"level":"error","connIndex":1,"event":0,"ip":"198.51.100.4","type":"ws","connIndex":1,"error":"stream 5 canceled by remote with error code 0","time":"2026-07-02T15:42:01Z","message":"Request failed"}"#,
 ];
 
 fn seeds() -> Vec<Vec<u8>> {
@@ -216,6 +218,14 @@ fn run_all(b: &[u8], combined: &nginx_format::NginxFormat, scratch: &mut Vec<u8>
         see(!scratch.is_empty());
     }
     see(docker_json::parse(b).is_ok());
+    see(traefik_json::parse(b).is_ok());
+    if let Ok(r) = cloudflared_json::parse(b) {
+        std::hint::black_box(r.kind());
+        see(r.cause().is_some());
+    }
+    if let Ok(r) = pino::parse(b) {
+        see(r.request_id().is_some());
+    }
     see(journald_export::parse(b).is_ok());
     see(kernel::parse(b).is_ok());
     see(systemd::parse(b).is_ok());

@@ -13,6 +13,9 @@
 //! | [`json`] | (base) | zero-copy JSON object scanner shared by the JSON formats |
 //! | [`journald_json`] | `journald-json` | `journalctl -o json` / `json-seq`: MESSAGE as string, bytes, array or null |
 //! | [`docker_json`] | `docker-json` | docker `json-file` lines: log, stream, time |
+//! | [`traefik_json`] | `traefik-json` | Traefik JSON access log: ns durations, statuses, start times, headers |
+//! | [`cloudflared_json`] | `cloudflared-json` | cloudflared `--logfile` / `--output json` (zerolog JSON), kinds as [`cloudflared`] |
+//! | [`pino`] | `mastodon-streaming-json` | Mastodon streaming (>= 4.3) and other pino NDJSON, kinds as [`npmlog`] |
 //! | [`clf`] | `traefik-clf`, `nginx-access` | CLF family: common, combined, nginx `main`, Traefik CLF |
 //! | [`nginx_format`] | `nginx-access` (`--nginx-format`) | any nginx `log_format`, compiled once into a field plan |
 //! | [`nginx_error`] | `nginx-error` | nginx error log, FastCGI continuations |
@@ -27,6 +30,7 @@
 
 pub mod clf;
 pub mod cloudflared;
+pub mod cloudflared_json;
 pub mod docker_json;
 pub mod golog;
 pub mod gunicorn;
@@ -39,4 +43,6 @@ pub mod lograge;
 pub mod nginx_error;
 pub mod nginx_format;
 pub mod npmlog;
+pub mod pino;
 pub mod systemd;
+pub mod traefik_json;
