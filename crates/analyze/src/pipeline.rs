@@ -34,7 +34,7 @@ use rayon::iter::{ParallelBridge, ParallelIterator};
 use crate::config::RunConfig;
 use crate::pattern_share::{PatternCounts, PatternSet};
 use crate::stats::SourceStats;
-use crate::templates::KeyCounts;
+use crate::templates::{KeyCounts, access_key_into};
 
 /// How much of a source's start decides its envelope.
 pub const DETECT_HEAD: usize = 64 << 10;
@@ -353,7 +353,12 @@ fn process(
                 let ts = v.ts.or_else(|| parsed.time());
                 stats.record(bytes.len(), payload, ts);
                 if templates {
-                    keys.add(v.message, bytes.len() as u64, ts, &mut mask_buf);
+                    if let Some(req) = parsed.request() {
+                        access_key_into(req.method, req.target, req.status, &mut mask_buf);
+                        keys.add_exact(&mut mask_buf, v.message, bytes.len() as u64, ts);
+                    } else {
+                        keys.add(v.message, bytes.len() as u64, ts, &mut mask_buf);
+                    }
                 }
             }
             SpanKind::Meta => {

@@ -62,6 +62,13 @@ const MAX_CLUSTERS_PER_GROUP: usize = 1000;
 /// The placeholder for a variable token.
 pub const WILDCARD: &str = "<*>";
 
+/// First byte of a key that is final (no clustering). [`mask_into`] never starts a key
+/// with it, so the two kinds cannot collide.
+const EXACT: u8 = 0x01;
+
+/// Path segments kept in an access key; deeper paths end in `/...`.
+const MAX_SEGMENTS: usize = 8;
+
 /// Counts of one masked key (or of one mined template).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyStats {
@@ -114,7 +121,19 @@ impl KeyCounts {
     /// between calls so masking does not allocate.
     pub fn add(&mut self, message: &[u8], bytes: u64, ts: Option<Micros>, buf: &mut Vec<u8>) {
         mask_into(message, buf);
-        if let Some(s) = self.keys.get_mut(buf.as_slice()) {
+        self.add_key(buf, message, bytes, ts);
+    }
+
+    /// Count one record under a key that is already a template and must not be clustered
+    /// further (an access log's `METHOD path-template status-class`, see [`access_key_into`]).
+    /// `buf` holds the key; `example` is the record's message.
+    pub fn add_exact(&mut self, buf: &mut Vec<u8>, example: &[u8], bytes: u64, ts: Option<Micros>) {
+        buf.insert(0, EXACT);
+        self.add_key(buf, example, bytes, ts);
+    }
+
+    fn add_key(&mut self, key: &[u8], message: &[u8], bytes: u64, ts: Option<Micros>) {
+        if let Some(s) = self.keys.get_mut(key) {
             s.add(bytes, ts);
             return;
         }
@@ -129,7 +148,7 @@ impl KeyCounts {
         };
         self.seen += 1;
         s.add(bytes, ts);
-        self.keys.insert(buf.as_slice().into(), s);
+        self.keys.insert(key.into(), s);
     }
 
     /// Count bytes that are not a record.
@@ -172,6 +191,77 @@ impl KeyCounts {
             .chain(std::iter::once(&self.other))
             .fold((0, 0), |(r, b), s| (r + s.records, b + s.bytes));
         (r, b + self.not_records)
+    }
+}
+
+/// An access log record's template: `METHOD path-template status-class`, e.g.
+/// `GET /api/v1/accounts/<*>/statuses?<*> 2xx`. A path segment is variable when it holds two
+/// digits or more (ids, dates, sizes like `200x200`; `v1` and `oauth2` stay) or is a long
+/// hex run; a query string is `?<*>`. Without a parsed method (a probe sending junk) the key
+/// is `<invalid request> status-class`.
+pub fn access_key_into(
+    method: Option<&[u8]>,
+    target: Option<&[u8]>,
+    status: Option<u16>,
+    out: &mut Vec<u8>,
+) {
+    out.clear();
+    match (method, target) {
+        (Some(m), Some(t)) => {
+            out.extend(
+                m.iter()
+                    .take(16)
+                    .map(|b| if b.is_ascii_graphic() { *b } else { b'?' }),
+            );
+            out.push(b' ');
+            push_path_template(t, out);
+        }
+        _ => out.extend_from_slice(b"<invalid request>"),
+    }
+    out.push(b' ');
+    match status {
+        Some(s @ 100..=599) => out.extend_from_slice(&[b'0' + (s / 100) as u8, b'x', b'x']),
+        _ => out.push(b'-'),
+    }
+}
+
+fn push_path_template(target: &[u8], out: &mut Vec<u8>) {
+    let (path, query) = match memchr(b'?', target) {
+        Some(q) => (&target[..q], true),
+        None => (target, false),
+    };
+    // An absolute-form target (proxy request): keep the path only.
+    let path = match memchr::memmem::find(path, b"://") {
+        Some(i) => path[i + 3..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(&b"/"[..], |p| &path[i + 3 + p..]),
+        None => path,
+    };
+    for (n, seg) in path.split(|&b| b == b'/').enumerate() {
+        if n > 0 {
+            out.push(b'/');
+        }
+        if n > MAX_SEGMENTS {
+            out.extend_from_slice(b"...");
+            break;
+        }
+        let digits = seg.iter().filter(|b| b.is_ascii_digit()).count();
+        if digits >= 2 || (seg.len() >= 8 && seg.iter().all(u8::is_ascii_hexdigit)) {
+            out.extend_from_slice(WILDCARD.as_bytes());
+        } else {
+            // Spaces would split the template into tokens, control bytes are hostile.
+            out.extend(seg.iter().take(64).map(|&b| {
+                if b.is_ascii_graphic() || b >= 0x80 {
+                    b
+                } else {
+                    b'?'
+                }
+            }));
+        }
+    }
+    if query {
+        out.extend_from_slice(b"?<*>");
     }
 }
 
@@ -220,6 +310,11 @@ fn token_end(msg: &[u8], i: usize) -> usize {
 }
 
 fn push_masked(token: &[u8], out: &mut Vec<u8>) {
+    if out.is_empty() && token.first() == Some(&EXACT) {
+        // Keep the exact-key marker unique (see EXACT): a message starting with 0x01.
+        out.push(b'?');
+        return push_masked(&token[1..], out);
+    }
     // key=value: keep the key, mask the value on its own merits.
     if let Some(eq) = memchr(b'=', token)
         && eq > 0
@@ -285,6 +380,17 @@ pub fn mine(counts: &KeyCounts, top: usize) -> Vec<Template> {
     let mut groups: HashMap<(usize, Vec<u8>, Vec<u8>), Vec<usize>> = HashMap::new();
     let mut clusters: Vec<Cluster> = Vec::new();
     for (key, stats) in keys {
+        if let Some(exact) = key.strip_prefix(&[EXACT]) {
+            // Already a template: its own cluster (same-text ones fold below).
+            let mut s = stats.clone();
+            s.first_seen = 0;
+            clusters.push(Cluster {
+                tokens: vec![exact.to_vec()],
+                stats: s,
+                first_seen: stats.first_seen,
+            });
+            continue;
+        }
         let tokens: Vec<&[u8]> = if key.is_empty() {
             Vec::new()
         } else {
@@ -514,6 +620,95 @@ pub fn templates_batch(rows: &[TemplateRow]) -> Result<arrow_array::RecordBatch,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn access(method: Option<&str>, target: Option<&str>, status: Option<u16>) -> String {
+        let mut out = Vec::new();
+        access_key_into(
+            method.map(str::as_bytes),
+            target.map(str::as_bytes),
+            status,
+            &mut out,
+        );
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn access_keys_template_the_path_and_class_the_status() {
+        let cases = [
+            (
+                (
+                    Some("GET"),
+                    Some("/api/v1/accounts/109348/statuses?limit=20"),
+                    Some(200),
+                ),
+                "GET /api/v1/accounts/<*>/statuses?<*> 2xx",
+            ),
+            (
+                (
+                    Some("GET"),
+                    Some("/image/60844/productModel/200x200"),
+                    Some(304),
+                ),
+                "GET /image/<*>/productModel/<*> 3xx",
+            ),
+            (
+                (Some("POST"), Some("/oauth2/token"), Some(401)),
+                "POST /oauth2/token 4xx",
+            ),
+            (
+                (Some("GET"), Some("/media/deadbeefcafe/x.png"), Some(404)),
+                "GET /media/<*>/x.png 4xx",
+            ),
+            (
+                (Some("GET"), Some("http://example.org/a/1234"), Some(502)),
+                "GET /a/<*> 5xx",
+            ),
+            (
+                (Some("GET"), Some("/a/b/c/d/e/f/g/h/i/j/k"), None),
+                "GET /a/b/c/d/e/f/g/h/... -",
+            ),
+            ((None, None, Some(400)), "<invalid request> 4xx"),
+            (
+                (Some("GET"), Some("/a b\x1b[m"), Some(200)),
+                "GET /a?b?[m 2xx",
+            ),
+        ];
+        for ((m, t, st), want) in cases {
+            assert_eq!(access(m, t, st), want, "{m:?} {t:?} {st:?}");
+        }
+    }
+
+    #[test]
+    fn exact_keys_are_not_clustered_and_cannot_be_forged() {
+        let mut keys = KeyCounts::default();
+        let mut buf = Vec::new();
+        for (status, n) in [(200, 5), (404, 3)] {
+            for i in 0..n {
+                access_key_into(
+                    Some(b"GET"),
+                    Some(format!("/u/{i}00").as_bytes()),
+                    Some(status),
+                    &mut buf,
+                );
+                keys.add_exact(&mut buf, b"line", 10, None);
+            }
+        }
+        // A free-text message that starts with the marker byte stays free text.
+        keys.add(b"\x01GET /u/<*> 2xx", 10, None, &mut buf);
+        let mined = mine(&keys, 10);
+        let texts: Vec<(&str, u64)> = mined
+            .iter()
+            .map(|t| (t.template.as_str(), t.records))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("GET /u/<*> 2xx", 5),
+                ("GET /u/<*> 4xx", 3),
+                ("?GET /u/<*> <*>", 1)
+            ]
+        );
+    }
 
     fn masked(s: &str) -> String {
         let mut out = Vec::new();

@@ -82,6 +82,38 @@ impl Parsed<'_> {
     }
 }
 
+/// The request of an access-log record: what per-endpoint analyses and templates key on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request<'a> {
+    /// `None` when the request line was not `METHOD target PROTOCOL` (a probe, `-`).
+    pub method: Option<&'a [u8]>,
+    /// Path and query as written (Traefik JSON: still JSON-escaped).
+    pub target: Option<&'a [u8]>,
+    pub status: Option<u16>,
+}
+
+impl<'a> Parsed<'a> {
+    /// The request, for the access-log payloads (nginx, apache, Traefik CLF and JSON).
+    pub fn request(&self) -> Option<Request<'a>> {
+        let (method, target, status) = match self {
+            Parsed::NginxAccess(r) => (r.method, r.target, r.status),
+            Parsed::TraefikClf(r) => (r.clf.method, r.clf.target, r.clf.status),
+            Parsed::NginxCustom(r) => (r.method(), r.target(), r.status()),
+            Parsed::TraefikJson(r) => (
+                r.request_method.map(|m| m.raw()),
+                r.request_path.map(|p| p.raw()),
+                r.downstream_status,
+            ),
+            _ => return None,
+        };
+        Some(Request {
+            method,
+            target,
+            status,
+        })
+    }
+}
+
 /// Parses the messages of one source, in order (see the module docs).
 #[derive(Debug, Clone)]
 pub struct PayloadParser<'f> {
