@@ -27,6 +27,11 @@
 //! | [`lograge`] | `rails-lograge` | Rails lograge requests, Rack::Attack lines |
 //! | [`gunicorn`] | `gunicorn` | gunicorn error log |
 //! | [`golog`] | `go-log` | Go's standard `log` prefix |
+//! | [`sockets`] | (base) | shared socket model: [`sockets::SocketRow`], states, endpoint normalisation |
+//! | [`netstat`] | `netstat` | net-tools `netstat -tan`/`-nat`/`-tanp`/`-tanW`/`-tano`, BSD/macOS rows |
+//! | [`ss`] | `ss`, `ss-summary` | iproute2 `ss -tan[po]`, `-Htan`, `state <name>` rows; `ss -s` |
+//! | [`proc_net_tcp`] | `proc-net-tcp` | `/proc/net/tcp` and `tcp6`: host-order hex addresses, states, timers |
+//! | [`port_range`] | `port-range` | `/proc/sys/net/ipv4/ip_local_port_range` |
 
 pub mod clf;
 pub mod cloudflared;
@@ -40,9 +45,14 @@ pub mod json;
 pub mod kernel;
 pub mod logfmt;
 pub mod lograge;
+pub mod netstat;
 pub mod nginx_error;
 pub mod nginx_format;
 pub mod npmlog;
 pub mod pino;
+pub mod port_range;
+pub mod proc_net_tcp;
+pub mod sockets;
+pub mod ss;
 pub mod systemd;
 pub mod traefik_json;
