@@ -18,8 +18,8 @@ use coroner_parse::envelope::view;
 use coroner_parse::format::Envelope;
 use coroner_parse::formats::{
     clf, cloudflared, cloudflared_json, docker_json, golog, gunicorn, journald_export,
-    journald_json, json, kernel, logfmt, lograge, nginx_error, nginx_format, npmlog, pino, systemd,
-    traefik_json,
+    journald_json, json, kernel, logfmt, lograge, netstat, nginx_error, nginx_format, npmlog, pino,
+    port_range, proc_net_tcp, sockets::TcpState, ss, systemd, traefik_json,
 };
 use coroner_parse::frame::{Frames, Framing};
 use coroner_parse::payload::PayloadParser;
@@ -68,6 +68,10 @@ const SHOP: &[u8] = include_bytes!("../../../tests/fixtures/lnav/logfile_shop_ac
 const JOURNAL_JSON: &[u8] = include_bytes!("../../../tests/fixtures/kjournald/rpi4-journal.json");
 const JOURNAL_SHORT: &[u8] =
     include_bytes!("../../../tests/fixtures/kjournald/rpi4-journal.short-iso-precise.txt");
+const NETSTAT: &[u8] = include_bytes!("../../../tests/fixtures/socket-captures/netstat-tanp.txt");
+const SS: &[u8] = include_bytes!("../../../tests/fixtures/socket-captures/ss-tanp.txt");
+const PROC_TCP6: &[u8] =
+    include_bytes!("../../../tests/fixtures/socket-captures/proc-net-tcp6.txt");
 const JOURNAL_EXPORT: &[u8] =
     include_bytes!("../../../tests/fixtures/kjournald/rpi4-journal.export");
 
@@ -97,6 +101,12 @@ const SYNTHETIC: &[&str] = &[
 
 fn seeds() -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
+    out.extend(
+        [NETSTAT, SS, PROC_TCP6]
+            .iter()
+            .flat_map(|f| f.split(|&b| b == b'\n').take(12))
+            .map(<[u8]>::to_vec),
+    );
     for file in [APACHE, SHOP, JOURNAL_JSON, JOURNAL_SHORT] {
         out.extend(
             file.split(|&b| b == b'\n')
@@ -219,6 +229,13 @@ fn run_all(b: &[u8], combined: &nginx_format::NginxFormat, scratch: &mut Vec<u8>
     }
     see(docker_json::parse(b).is_ok());
     see(traefik_json::parse(b).is_ok());
+    see(netstat::parse(b).is_ok());
+    see(ss::parse(b).is_ok());
+    see(ss::parse_with_state(b, Some(TcpState::TimeWait)).is_ok());
+    see(ss::parse_summary(b).is_ok());
+    see(ss::users(b).count() > 0);
+    see(proc_net_tcp::parse(b).is_ok());
+    see(port_range::parse(b).is_ok());
     if let Ok(r) = cloudflared_json::parse(b) {
         std::hint::black_box(r.kind());
         see(r.cause().is_some());
