@@ -27,3 +27,13 @@ hyperfine -N -i --warmup 2 --runs 10 --export-markdown compare.md --output=null 
   "$bin detect access.log.gz --quiet"
 echo "bytes: $(stat -c %s access.log) plain, $(stat -c %s access.log.gz) gzip"
 cat compare.md
+
+# Pattern share (issue 4): one rg pass for one guess beside coroner's one pass for ten.
+pats=(-p 'GET /' -p 'POST ' -p '" 404 ' -p '" 500 ' -p 'Googlebot' -p '.png' -p '/blog/'
+      -p 'Mozilla/5.0 (Windows' -p 'wp-login.php' -p 'zzzz-never-there')
+hyperfine -N -i --warmup 2 --runs 10 --export-markdown share.md --output=null \
+  "sh -c \"rg -F 'GET /' access.log | wc --bytes\"" \
+  "sh -c \"grep -F 'GET /' access.log | wc --bytes\"" \
+  "$bin share access.log -p 'GET /' --quiet" \
+  "$bin share access.log ${pats[*]@Q} --quiet"
+cat share.md

@@ -1,0 +1,73 @@
+//! Pattern share throughput: 10 literal patterns counted in one pass (`coroner share`'s
+//! work: read, frame, match every pattern, per-source sums) over a generated access log,
+//! in bytes per second. `benches/compare.sh` puts the same file next to
+//! `rg -F X FILE | wc --bytes` for one pattern.
+//!
+//! Run: `cargo bench --bench share` (CORONER_BENCH_MB sets the size, default 1024).
+
+use coroner_analyze::config::RunConfig;
+use coroner_analyze::pattern_share::PatternMode;
+use coroner_analyze::pipeline::run;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+/// Ten guesses an SRE would try first on an access log: some frequent, some rare, one that
+/// never matches.
+pub const PATTERNS: [&str; 10] = [
+    "GET /",
+    "POST ",
+    "\" 404 ",
+    "\" 500 ",
+    "Googlebot",
+    ".png",
+    "/blog/",
+    "Mozilla/5.0 (Windows",
+    "wp-login.php",
+    "zzzz-never-there",
+];
+
+fn data() -> std::path::PathBuf {
+    let mb: usize = std::env::var("CORONER_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-share-{mb}"));
+    let path = dir.join("access.log");
+    if !path.exists() {
+        std::fs::create_dir_all(&dir).unwrap();
+        let seed = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/elastic-examples/apache_logs"
+        ))
+        .unwrap();
+        let mut out = Vec::with_capacity((mb << 20) + seed.len());
+        while out.len() < mb << 20 {
+            out.extend_from_slice(&seed);
+        }
+        std::fs::write(&path, &out).unwrap();
+    }
+    path
+}
+
+fn bench(c: &mut Criterion) {
+    let path = data();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let mut g = c.benchmark_group("share");
+    g.throughput(Throughput::Bytes(size));
+    g.sample_size(10);
+    for (name, patterns) in [("1-literal", &PATTERNS[..1]), ("10-literals", &PATTERNS[..])] {
+        let config = RunConfig {
+            threads: 2,
+            templates: false,
+            patterns: patterns.iter().map(|p| p.to_string()).collect(),
+            pattern_mode: PatternMode::Literal,
+            ..RunConfig::default()
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| run(std::slice::from_ref(&path), &config, &|_| {}))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
