@@ -54,7 +54,10 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("share");
     g.throughput(Throughput::Bytes(size));
     g.sample_size(10);
-    for (name, patterns) in [("1-literal", &PATTERNS[..1]), ("10-literals", &PATTERNS[..])] {
+    for (name, patterns) in [
+        ("1-literal", &PATTERNS[..1]),
+        ("10-literals", &PATTERNS[..]),
+    ] {
         let config = RunConfig {
             threads: 2,
             templates: false,
