@@ -215,3 +215,21 @@ fn nginx_format_reads_a_custom_log_format_and_a_bad_one_is_a_usage_error() {
         "{err}"
     );
 }
+
+#[test]
+fn free_text_lines_are_dated_by_a_leading_time() {
+    // No payload claims these lines; their leading RFC 3339 time still dates the source.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("worker.log");
+    std::fs::write(
+        &log,
+        "2024-07-10T17:08:33Z worker started\n2024-07-10T17:09:00Z worker stopped after a while\n",
+    )
+    .unwrap();
+    let (code, rows, _) = detect(&[&log], &[]);
+    assert_eq!(code, 0);
+    let r = row(&rows, "worker.log");
+    assert_eq!(r["format"], "plain");
+    assert_eq!(r["first_ts"], "2024-07-10T17:08:33.000000Z");
+    assert_eq!(r["last_ts"], "2024-07-10T17:09:00.000000Z");
+}

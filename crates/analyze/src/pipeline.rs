@@ -27,7 +27,7 @@ use coroner_parse::format::{Envelope, Payload};
 use coroner_parse::formats::{json::RawStr, nginx_format};
 use coroner_parse::frame::{Frames, Framing, SpanKind, complete_prefix, cut_after};
 use coroner_parse::input::{self, Data, InputFile, Opened};
-use coroner_parse::payload::{Parsed, PayloadParser};
+use coroner_parse::payload::{Parsed, PayloadParser, record_time};
 use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
@@ -338,19 +338,19 @@ fn process(
                     }
                     continue;
                 }
+                let message = if json_envelope && memchr::memchr(b'\\', v.message).is_some() {
+                    unescaped.clear();
+                    RawStr::from_raw(v.message).unescape_into(&mut unescaped);
+                    trim_line_end(&unescaped)
+                } else {
+                    trim_line_end(v.message)
+                };
                 let (payload, parsed) = if detect {
-                    let message = if json_envelope && memchr::memchr(b'\\', v.message).is_some() {
-                        unescaped.clear();
-                        RawStr::from_raw(v.message).unescape_into(&mut unescaped);
-                        trim_line_end(&unescaped)
-                    } else {
-                        trim_line_end(v.message)
-                    };
                     parser.parse(message)
                 } else {
                     (Payload::Text, Parsed::Text)
                 };
-                let ts = v.ts.or_else(|| parsed.time());
+                let ts = v.ts.or_else(|| record_time(&parsed, message, &ctx.time));
                 stats.record(bytes.len(), payload, ts);
                 if templates {
                     if let Some(req) = parsed.request() {

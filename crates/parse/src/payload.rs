@@ -34,7 +34,7 @@ use crate::formats::{
     clf, cloudflared, cloudflared_json, golog, gunicorn, kernel, logfmt, lograge, nginx_error,
     nginx_format, npmlog, pino, systemd, traefik_json,
 };
-use crate::timestamp::{Micros, TimeCache};
+use crate::timestamp::{Micros, TimeCache, TimeContext, leading_time};
 
 /// A message parsed by the parser of its payload.
 #[derive(Debug, Clone)]
@@ -181,6 +181,275 @@ impl<'f> PayloadParser<'f> {
         match parsed {
             Some(p) => (payload, p),
             None => (Payload::Text, Parsed::Text),
+        }
+    }
+}
+
+/// The time a message gives its record when the envelope gives none: the payload's own
+/// ([`Parsed::time`]), else a time leading the text (free text, `dmesg -T` kernel lines, a
+/// logfmt line without a time key).
+pub fn record_time(parsed: &Parsed<'_>, message: &[u8], ctx: &TimeContext) -> Option<Micros> {
+    parsed.time().or_else(|| leading_time(message, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::json::RawStr;
+    use crate::timestamp::YearHint;
+
+    const UTC: TimeContext = TimeContext {
+        offset_secs: 0,
+        year: YearHint::FirstRecord {
+            year: 2021,
+            first_month: 1,
+        },
+    };
+
+    fn s(secs: i64) -> Micros {
+        secs * 1_000_000
+    }
+
+    #[test]
+    fn record_times_of_every_payload() {
+        let ctx = UTC;
+        let plus2 = TimeContext {
+            offset_secs: 7200,
+            ..UTC
+        };
+        let cases: &[(Payload, &str, &TimeContext, Option<Micros>)] = &[
+            // `date -u -d '2000-10-10 13:55:36 -0700' +%s` = 971211336
+            (
+                Payload::NginxAccess,
+                r#"192.0.2.7 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "-""#,
+                &ctx,
+                Some(s(971_211_336)),
+            ),
+            (
+                Payload::NginxAccess,
+                r#"10.0.0.2, 10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5"#,
+                &ctx,
+                Some(s(971_211_336)),
+            ),
+            (
+                Payload::TraefikClf,
+                r#"10.0.0.1 - - [10/Nov/2009:23:00:00 +0000] "GET / HTTP/1.1" 200 0 "-" "-" 1 "r@file" "http://127.0.0.1:8080" 1ms"#,
+                &ctx,
+                Some(s(1_257_894_000)),
+            ),
+            (
+                Payload::TraefikClf,
+                r#"- - - [-] "- - -" - - "-" "-" - "-" "-" 0ms"#,
+                &ctx,
+                None,
+            ),
+            // `date -u -d '2024-07-10 17:08:33 UTC' +%s` = 1720631313
+            (
+                Payload::Cloudflared,
+                "2024-07-10T17:08:33Z ERR Request failed connIndex=0",
+                &ctx,
+                Some(s(1_720_631_313)),
+            ),
+            // `date -u -d '2016-10-25 14:49:34 UTC' +%s` = 1477406974: nginx error is local time.
+            (
+                Payload::NginxError,
+                "2016/10/25 16:49:34 [error] 54053#0: *1 open() failed",
+                &plus2,
+                Some(s(1_477_406_974)),
+            ),
+            (
+                Payload::GoLog,
+                "2016/10/25 14:49:34 listening on :8080",
+                &ctx,
+                Some(s(1_477_406_974)),
+            ),
+            // `date -u -d '2024-07-05 09:13:44 +0200' +%s` = 1720163624: the zone is in the text.
+            (
+                Payload::Gunicorn,
+                "[2024-07-05 09:13:44 +0200] [3129704] [CRITICAL] WORKER TIMEOUT (pid:3129714)",
+                &ctx,
+                Some(s(1_720_163_624)),
+            ),
+            (
+                Payload::Gunicorn,
+                "[2024-07-05 09:13:44 +0200] [1] [INFO] x",
+                &plus2,
+                Some(s(1_720_163_624)),
+            ),
+            (
+                Payload::Gunicorn,
+                "2024-07-05 09:13:44 [5869] [CRITICAL] WORKER TIMEOUT (pid:5870)",
+                &plus2,
+                Some(s(1_720_163_624)),
+            ),
+            (
+                Payload::Gunicorn,
+                "[2024-07-05 09:13:44.5 +0200] [1] [INFO] x",
+                &ctx,
+                Some(s(1_720_163_624) + 500_000),
+            ),
+            // A zone already read is not replaced by a second one after a space.
+            (
+                Payload::Gunicorn,
+                "[2024-07-05T09:13:44+02:00 +0500] [1] [INFO] x",
+                &ctx,
+                Some(s(1_720_163_624)),
+            ),
+            // `date -u -d '2024-08-30 07:37:25 UTC' +%s` = 1725003445
+            (
+                Payload::RailsLograge,
+                "I, [2024-08-30T07:37:25.298827 #18754]  INFO -- : [1d856421-3410-4ab7-bcee-298fecc5de03] method=GET path=/ status=200",
+                &ctx,
+                Some(s(1_725_003_445) + 298_827),
+            ),
+            (
+                Payload::RailsLograge,
+                "[1d856421-3410-4ab7-bcee-298fecc5de03] method=GET path=/ status=200",
+                &ctx,
+                None,
+            ),
+            // pino epoch ms; `date -u -d '2024-10-12 10:33:57 UTC' +%s` = 1728729237
+            (
+                Payload::MastodonStreamingJson,
+                r#"{"level":"info","time":1728729237552,"pid":1,"hostname":"h","name":"streaming","msg":"Starting stream"}"#,
+                &ctx,
+                Some(s(1_728_729_237) + 552_000),
+            ),
+            (
+                Payload::MastodonStreamingJson,
+                r#"{\"level\":\"info\",\"time\":1728729237552,\"name\":\"streaming\"}\n"#,
+                &ctx,
+                Some(s(1_728_729_237) + 552_000),
+            ),
+            (
+                Payload::MastodonStreaming,
+                "verb 4ee00430-d397-478f-8f8d-46151d8f05cf Starting stream",
+                &ctx,
+                None,
+            ),
+            // `date -u -d '2023-11-08 18:37:51 UTC' +%s` = 1699468671
+            (
+                Payload::CloudflaredJson,
+                r#"{"level":"info","time":"2023-11-08T18:37:51Z","message":"Starting tunnel"}"#,
+                &ctx,
+                Some(s(1_699_468_671)),
+            ),
+            (
+                Payload::CloudflaredJson,
+                r#"{"level":"info", "time" : "2023-11-08T18:37:51Z","message":"x"}"#,
+                &ctx,
+                Some(s(1_699_468_671)),
+            ),
+            (
+                Payload::CloudflaredJson,
+                r#"{"level":"info","time":1699468671,"message":"x"}"#,
+                &ctx,
+                Some(s(1_699_468_671)),
+            ),
+            // `date -u -d '2024-12-29 11:42:47 UTC' +%s` = 1735472567: StartUTC wins over time.
+            (
+                Payload::TraefikJson,
+                r#"{"ClientHost":"192.0.2.1","StartLocal":"2024-12-29T12:42:47.503803974+01:00","StartUTC":"2024-12-29T11:42:47.503803974Z","time":"2024-12-29T12:42:47+01:00"}"#,
+                &ctx,
+                Some(s(1_735_472_567) + 503_803),
+            ),
+            (
+                Payload::TraefikJson,
+                r#"{"DownstreamStatus":200,"time":"2024-12-29T12:42:47+01:00"}"#,
+                &ctx,
+                Some(s(1_735_472_567)),
+            ),
+            // `date -u -d '2023-01-08 12:28:57 UTC' +%s` = 1673180937
+            (
+                Payload::Logfmt,
+                r#"time="2023-01-08T12:28:57Z" level=error msg="x" providerName=docker"#,
+                &ctx,
+                Some(s(1_673_180_937)),
+            ),
+            (
+                Payload::Logfmt,
+                "level=info ts=2023-01-08T12:28:57.5Z caller=main.go:1 msg=up",
+                &ctx,
+                Some(s(1_673_180_937) + 500_000),
+            ),
+            (
+                Payload::Logfmt,
+                "level=info datetime=2023-01-08T12:28:57Z ts=1673180937.25 msg=up",
+                &ctx,
+                Some(s(1_673_180_937) + 250_000),
+            ),
+            (Payload::Logfmt, "level=info msg=up id=3", &ctx, None),
+            (
+                Payload::Text,
+                "2023-01-08T12:28:57Z something",
+                &ctx,
+                Some(s(1_673_180_937)),
+            ),
+            (
+                Payload::Text,
+                "2023-01-08 14:28:57,000 INFO python",
+                &plus2,
+                Some(s(1_673_180_937)),
+            ),
+            (
+                Payload::Text,
+                "[2023-01-08 12:28:57] app.INFO: x",
+                &ctx,
+                Some(s(1_673_180_937)),
+            ),
+            (
+                Payload::Text,
+                "2023/01/08 12:28:57 x",
+                &ctx,
+                Some(s(1_673_180_937)),
+            ),
+            (
+                Payload::Text,
+                "Jan 08 12:28:57 host x",
+                &TimeContext {
+                    offset_secs: 0,
+                    year: YearHint::EndsAt {
+                        year: 2023,
+                        month: 1,
+                    },
+                },
+                Some(s(1_673_180_937)),
+            ),
+            (Payload::Text, "no time here", &ctx, None),
+            (Payload::Text, "", &ctx, None),
+            // `date -u -d '2023-05-15 23:09:30 UTC' +%s` = 1684192170
+            (
+                Payload::Kernel,
+                "[Mon May 15 23:09:30 2023] Out of memory: Killed process 1 (x)",
+                &ctx,
+                Some(s(1_684_192_170)),
+            ),
+            (
+                Payload::Kernel,
+                "[  518.050606] Out of memory: Killed process 1 (x)",
+                &ctx,
+                None,
+            ),
+            (
+                Payload::Systemd,
+                "foo.service: Deactivated successfully.",
+                &ctx,
+                None,
+            ),
+        ];
+        for &(p, text, ctx, want) in cases {
+            // A JSON envelope's message arrives escaped; the pipeline unescapes it first.
+            let mut unescaped = Vec::new();
+            let message = if text.starts_with("{\\\"") {
+                RawStr::from_raw(text.as_bytes()).unescape_into(&mut unescaped);
+                unescaped.strip_suffix(b"\n").unwrap_or(&unescaped)
+            } else {
+                text.as_bytes()
+            };
+            // `p` names the kind of line; detection may file it finer (`2023/01/08 …` is
+            // Go's log prefix), the time must not change.
+            let (_, parsed) = PayloadParser::new(ctx.offset_secs, None).parse(message);
+            assert_eq!(record_time(&parsed, message, ctx), want, "{p:?} {text}");
         }
     }
 }

@@ -29,9 +29,6 @@
 //! assert_eq!(t, 1_615_648_981_000_000);
 //! ```
 
-use crate::format::Payload;
-use memchr::{memchr, memmem};
-
 /// Microseconds since the Unix epoch, UTC.
 pub type Micros = i64;
 
@@ -563,103 +560,7 @@ pub fn first_syslog_month(head: &[u8]) -> Option<u8> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Per-payload record time.
-
-/// The key finders used on every JSON record, built once.
-struct Needles {
-    time: memmem::Finder<'static>,
-    time_esc: memmem::Finder<'static>,
-    start_utc: memmem::Finder<'static>,
-    start_utc_esc: memmem::Finder<'static>,
-    start_local: memmem::Finder<'static>,
-    start_local_esc: memmem::Finder<'static>,
-}
-
-static NEEDLES: std::sync::LazyLock<Needles> = std::sync::LazyLock::new(|| Needles {
-    time: memmem::Finder::new(b"\"time\""),
-    time_esc: memmem::Finder::new(b"\\\"time\\\""),
-    start_utc: memmem::Finder::new(b"\"StartUTC\""),
-    start_utc_esc: memmem::Finder::new(b"\\\"StartUTC\\\""),
-    start_local: memmem::Finder::new(b"\"StartLocal\""),
-    start_local_esc: memmem::Finder::new(b"\\\"StartLocal\\\""),
-});
-
-/// The value of a top-level-looking JSON key found with `plain` (or, in a docker `log` value
-/// where the JSON itself is escaped, with `escaped`): the bytes after `:` and spaces.
-fn json_value<'a>(
-    text: &'a [u8],
-    plain: &memmem::Finder<'_>,
-    escaped: &memmem::Finder<'_>,
-) -> Option<&'a [u8]> {
-    let (at, len) = match plain.find(text) {
-        Some(at) => (at, plain.needle().len()),
-        None => (escaped.find(text)?, escaped.needle().len()),
-    };
-    let mut rest = text.get(at + len..)?;
-    while let [b' ' | b'\t', r @ ..] = rest {
-        rest = r;
-    }
-    let [b':', after @ ..] = rest else {
-        return None;
-    };
-    let mut rest = after;
-    while let [b' ' | b'\t', r @ ..] = rest {
-        rest = r;
-    }
-    Some(rest)
-}
-
-/// A time value as JSON or logfmt writes it: a (possibly escaped) quoted RFC 3339 string, a
-/// bare RFC 3339 token, or an epoch number whose magnitude says its unit (s, ms, µs, ns).
-fn time_value(v: &[u8], assumed_offset_secs: i32) -> Option<Micros> {
-    let v = match v {
-        [b'\\', b'"', r @ ..] | [b'"', r @ ..] => r,
-        _ => v,
-    };
-    if let Some((t, _)) = parse_rfc3339(v, assumed_offset_secs) {
-        return Some(t);
-    }
-    epoch_number(v)
-}
-
-/// An epoch number: integer part with 9..=19 digits and an optional fraction. The unit comes
-/// from the magnitude (pino writes ms, zerolog can write s, some tools µs or ns); the
-/// thresholds put every unit's plausible range (2001..2286) apart.
-fn epoch_number(v: &[u8]) -> Option<Micros> {
-    let mut i = 0;
-    let mut n: i64 = 0;
-    while let Some(d) = digit(v, i) {
-        n = n.checked_mul(10)?.checked_add(i64::from(d))?;
-        i += 1;
-    }
-    if !(9..=19).contains(&i) {
-        return None;
-    }
-    Some(if n >= 100_000_000_000_000_000 {
-        n / 1000 // ns
-    } else if n >= 100_000_000_000_000 {
-        n // µs
-    } else if n >= 100_000_000_000 {
-        n * 1000 // ms
-    } else {
-        let (us, _) = fraction(v, i);
-        n * MICROS_PER_SEC + us
-    })
-}
-
-/// `key=` at the start of `text` or after a space, for logfmt: the value after `=`.
-fn logfmt_value<'a>(text: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    let mut from = 0;
-    while let Some(rel) = memmem::find(text.get(from..)?, key) {
-        let at = from + rel;
-        let after = at + key.len();
-        if (at == 0 || text[at - 1] == b' ') && byte_is(text, after, b'=') {
-            return text.get(after + 1..);
-        }
-        from = at + 1;
-    }
-    None
-}
+// Times at the start of free text.
 
 /// `[Www Mmm dd HH:MM:SS YYYY]` of `dmesg -T` (ctime layout, local time) at the start.
 pub(crate) fn parse_ctime_bracket(b: &[u8], assumed_offset_secs: i32) -> Option<Micros> {
@@ -691,9 +592,11 @@ pub(crate) fn parse_ctime_bracket(b: &[u8], assumed_offset_secs: i32) -> Option<
     Some(t1970 + shift * SECS_PER_DAY * MICROS_PER_SEC)
 }
 
-/// A time at the very start of a free-text line: RFC 3339 (also inside a leading `[`),
-/// `YYYY/MM/DD HH:MM:SS`, or a syslog time.
-fn leading_time(text: &[u8], ctx: &TimeContext) -> Option<Micros> {
+/// A time at the very start of a free-text line: RFC 3339 (also inside a leading `[`, with
+/// gunicorn's spaced zone), `dmesg -T`'s `[Mon May 15 23:09:30 2023]`, `YYYY/MM/DD HH:MM:SS`,
+/// or a syslog time. The record time of messages whose payload states none of its own (see
+/// `payload::Parsed::time`); the printk `[  518.050606]` is time since boot and gives nothing.
+pub fn leading_time(text: &[u8], ctx: &TimeContext) -> Option<Micros> {
     match text.first()? {
         b'0'..=b'9' => parse_rfc3339(text, ctx.offset_secs)
             .or_else(|| parse_slash_datetime(text, ctx.offset_secs))
@@ -711,7 +614,7 @@ fn leading_time(text: &[u8], ctx: &TimeContext) -> Option<Micros> {
 /// gunicorn writes `2024-07-05 09:13:44 +0200`: the zone after a space, which
 /// [`parse_rfc3339`] (rightly) does not read. If one follows a zone-less time at `b[..n]`
 /// parsed as `t` with `assumed`, re-base `t` onto it.
-fn with_spaced_zone(b: &[u8], t: Micros, n: usize, assumed: i32) -> Micros {
+pub(crate) fn with_spaced_zone(b: &[u8], t: Micros, n: usize, assumed: i32) -> Micros {
     // Only when the parsed time itself had no zone: no `Z` at its end, no sign after the
     // seconds (a fraction has neither).
     let zoned = matches!(b.get(n.wrapping_sub(1)), Some(b'Z' | b'z'))
@@ -723,70 +626,6 @@ fn with_spaced_zone(b: &[u8], t: Micros, n: usize, assumed: i32) -> Micros {
     match zone(b, n + 1) {
         Some((off, _)) => t + (i64::from(assumed) - i64::from(off)) * MICROS_PER_SEC,
         None => t,
-    }
-}
-
-/// The time of one record of a given payload, read from the record's own text (for a plain
-/// file: the whole line; inside journald: the message). Covers: Traefik CLF / nginx access /
-/// apache combined (`[10/Oct/2000:13:55:36 -0700]`, first `[`), cloudflared console (leading
-/// RFC3339), nginx error + go-log (`YYYY/MM/DD HH:MM:SS`, ctx offset), gunicorn
-/// (`[2024-07-05 09:13:44 +0200]` and the ancient `2010-07-28 23:01:19 [` form), Rails lograge
-/// with Logger::Formatter (`I, [2024-08-30T07:37:25.298827 #18754]`, no zone -> ctx offset),
-/// JSON payloads (`"time":` epoch-ms integer for pino, RFC3339 string for zerolog/logrus;
-/// Traefik JSON `"StartUTC":"..."`), logfmt `time=...`/`ts=...`, and for `Text` a leading
-/// RFC3339 / syslog / slash time if present. None when the payload carries no time (npmlog).
-///
-/// `Kernel` and `Systemd` messages are read like `Text` (a `dmesg -T` `[Mon May 15 ...]`
-/// prefix included); the printk `[  518.050606]` is time since boot and gives nothing.
-pub fn payload_time(payload: Payload, text: &[u8], ctx: &TimeContext) -> Option<Micros> {
-    let off = ctx.offset_secs;
-    match payload {
-        Payload::TraefikClf | Payload::NginxAccess => {
-            // The first `[` opens the time: nothing before it (host, XFF list, user) has one.
-            let open = memchr(b'[', text)?;
-            parse_clf(text.get(open + 1..)?).map(|(t, _)| t)
-        }
-        Payload::Cloudflared => parse_rfc3339(text, off).map(|(t, _)| t),
-        Payload::NginxError | Payload::GoLog => parse_slash_datetime(text, off).map(|(t, _)| t),
-        Payload::Gunicorn => {
-            let (inner, bracketed) = match text {
-                [b'[', r @ ..] => (r, true),
-                _ => (text, false),
-            };
-            let (t, n) = parse_rfc3339(inner, off)?;
-            Some(if bracketed {
-                with_spaced_zone(inner, t, n, off)
-            } else {
-                t
-            })
-        }
-        Payload::RailsLograge => {
-            // `I, [2024-08-30T07:37:25.298827 #18754]`; the bare `[uuid] method=` form has
-            // no time of its own.
-            if text.get(1..4) == Some(b", [") {
-                parse_rfc3339(&text[4..], off).map(|(t, _)| t)
-            } else {
-                None
-            }
-        }
-        Payload::MastodonStreaming => None,
-        Payload::MastodonStreamingJson | Payload::CloudflaredJson => {
-            let n = &*NEEDLES;
-            time_value(json_value(text, &n.time, &n.time_esc)?, off)
-        }
-        Payload::TraefikJson => {
-            let n = &*NEEDLES;
-            json_value(text, &n.start_utc, &n.start_utc_esc)
-                .or_else(|| json_value(text, &n.start_local, &n.start_local_esc))
-                .or_else(|| json_value(text, &n.time, &n.time_esc))
-                .and_then(|v| time_value(v, off))
-        }
-        Payload::Logfmt => [&b"time"[..], b"ts", b"timestamp", b"t"]
-            .iter()
-            .find_map(|k| logfmt_value(text, k))
-            .and_then(|v| time_value(v, off))
-            .or_else(|| leading_time(text, ctx)),
-        Payload::Kernel | Payload::Systemd | Payload::Text => leading_time(text, ctx),
     }
 }
 
@@ -881,14 +720,6 @@ impl Default for TimeCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const UTC: TimeContext = TimeContext {
-        offset_secs: 0,
-        year: YearHint::FirstRecord {
-            year: 2021,
-            first_month: 1,
-        },
-    };
 
     fn s(secs: i64) -> Micros {
         secs * MICROS_PER_SEC
@@ -1286,250 +1117,6 @@ mod tests {
         assert_eq!(first_syslog_month(b""), None);
     }
 
-    #[test]
-    fn payload_times() {
-        let ctx = UTC;
-        let plus2 = TimeContext {
-            offset_secs: 7200,
-            ..UTC
-        };
-        let cases: &[(Payload, &str, &TimeContext, Option<Micros>)] = &[
-            // `date -u -d '2000-10-10 13:55:36 -0700' +%s` = 971211336
-            (
-                Payload::NginxAccess,
-                r#"192.0.2.7 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "-""#,
-                &ctx,
-                Some(s(971_211_336)),
-            ),
-            (
-                Payload::NginxAccess,
-                r#"10.0.0.2, 10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5"#,
-                &ctx,
-                Some(s(971_211_336)),
-            ),
-            (
-                Payload::TraefikClf,
-                r#"10.0.0.1 - - [10/Nov/2009:23:00:00 +0000] "GET / HTTP/1.1" 200 0 "-" "-" 1 "r@file" "http://127.0.0.1:8080" 1ms"#,
-                &ctx,
-                Some(s(1_257_894_000)),
-            ),
-            (
-                Payload::TraefikClf,
-                r#"- - - [-] "- - -" - - "-" "-" - "-" "-" 0ms"#,
-                &ctx,
-                None,
-            ),
-            // `date -u -d '2024-07-10 17:08:33 UTC' +%s` = 1720631313
-            (
-                Payload::Cloudflared,
-                "2024-07-10T17:08:33Z ERR Request failed connIndex=0",
-                &ctx,
-                Some(s(1_720_631_313)),
-            ),
-            // `date -u -d '2016-10-25 14:49:34 UTC' +%s` = 1477406974: nginx error is local time.
-            (
-                Payload::NginxError,
-                "2016/10/25 16:49:34 [error] 54053#0: *1 open() failed",
-                &plus2,
-                Some(s(1_477_406_974)),
-            ),
-            (
-                Payload::GoLog,
-                "2016/10/25 14:49:34 listening on :8080",
-                &ctx,
-                Some(s(1_477_406_974)),
-            ),
-            // `date -u -d '2024-07-05 09:13:44 +0200' +%s` = 1720163624: the zone is in the text.
-            (
-                Payload::Gunicorn,
-                "[2024-07-05 09:13:44 +0200] [3129704] [CRITICAL] WORKER TIMEOUT (pid:3129714)",
-                &ctx,
-                Some(s(1_720_163_624)),
-            ),
-            (
-                Payload::Gunicorn,
-                "[2024-07-05 09:13:44 +0200] [1] [INFO] x",
-                &plus2,
-                Some(s(1_720_163_624)),
-            ),
-            (
-                Payload::Gunicorn,
-                "2024-07-05 09:13:44 [5869] [CRITICAL] WORKER TIMEOUT (pid:5870)",
-                &plus2,
-                Some(s(1_720_163_624)),
-            ),
-            (
-                Payload::Gunicorn,
-                "[2024-07-05 09:13:44.5 +0200] [1] [INFO] x",
-                &ctx,
-                Some(s(1_720_163_624) + 500_000),
-            ),
-            // A zone already read is not replaced by a second one after a space.
-            (
-                Payload::Gunicorn,
-                "[2024-07-05T09:13:44+02:00 +0500] [1] [INFO] x",
-                &ctx,
-                Some(s(1_720_163_624)),
-            ),
-            // `date -u -d '2024-08-30 07:37:25 UTC' +%s` = 1725003445
-            (
-                Payload::RailsLograge,
-                "I, [2024-08-30T07:37:25.298827 #18754]  INFO -- : [1d856421-3410-4ab7-bcee-298fecc5de03] method=GET path=/ status=200",
-                &ctx,
-                Some(s(1_725_003_445) + 298_827),
-            ),
-            (
-                Payload::RailsLograge,
-                "[1d856421-3410-4ab7-bcee-298fecc5de03] method=GET path=/ status=200",
-                &ctx,
-                None,
-            ),
-            // pino epoch ms; `date -u -d '2024-10-12 10:33:57 UTC' +%s` = 1728729237
-            (
-                Payload::MastodonStreamingJson,
-                r#"{"level":"info","time":1728729237552,"pid":1,"hostname":"h","name":"streaming","msg":"Starting stream"}"#,
-                &ctx,
-                Some(s(1_728_729_237) + 552_000),
-            ),
-            (
-                Payload::MastodonStreamingJson,
-                r#"{\"level\":\"info\",\"time\":1728729237552,\"name\":\"streaming\"}\n"#,
-                &ctx,
-                Some(s(1_728_729_237) + 552_000),
-            ),
-            (
-                Payload::MastodonStreaming,
-                "verb 4ee00430-d397-478f-8f8d-46151d8f05cf Starting stream",
-                &ctx,
-                None,
-            ),
-            // `date -u -d '2023-11-08 18:37:51 UTC' +%s` = 1699468671
-            (
-                Payload::CloudflaredJson,
-                r#"{"level":"info","time":"2023-11-08T18:37:51Z","message":"Starting tunnel"}"#,
-                &ctx,
-                Some(s(1_699_468_671)),
-            ),
-            (
-                Payload::CloudflaredJson,
-                r#"{"level":"info", "time" : "2023-11-08T18:37:51Z","message":"x"}"#,
-                &ctx,
-                Some(s(1_699_468_671)),
-            ),
-            (
-                Payload::CloudflaredJson,
-                r#"{"level":"info","time":1699468671,"message":"x"}"#,
-                &ctx,
-                Some(s(1_699_468_671)),
-            ),
-            // `date -u -d '2024-12-29 11:42:47 UTC' +%s` = 1735472567: StartUTC wins over time.
-            (
-                Payload::TraefikJson,
-                r#"{"ClientHost":"192.0.2.1","StartLocal":"2024-12-29T12:42:47.503803974+01:00","StartUTC":"2024-12-29T11:42:47.503803974Z","time":"2024-12-29T12:42:47+01:00"}"#,
-                &ctx,
-                Some(s(1_735_472_567) + 503_803),
-            ),
-            (
-                Payload::TraefikJson,
-                r#"{"DownstreamStatus":200,"time":"2024-12-29T12:42:47+01:00"}"#,
-                &ctx,
-                Some(s(1_735_472_567)),
-            ),
-            // `date -u -d '2023-01-08 12:28:57 UTC' +%s` = 1673180937
-            (
-                Payload::Logfmt,
-                r#"time="2023-01-08T12:28:57Z" level=error msg="x" providerName=docker"#,
-                &ctx,
-                Some(s(1_673_180_937)),
-            ),
-            (
-                Payload::Logfmt,
-                "level=info ts=2023-01-08T12:28:57.5Z caller=main.go:1 msg=up",
-                &ctx,
-                Some(s(1_673_180_937) + 500_000),
-            ),
-            (
-                Payload::Logfmt,
-                "level=info datetime=2023-01-08T12:28:57Z ts=1673180937.25 msg=up",
-                &ctx,
-                Some(s(1_673_180_937) + 250_000),
-            ),
-            (Payload::Logfmt, "level=info msg=up id=3", &ctx, None),
-            (
-                Payload::Text,
-                "2023-01-08T12:28:57Z something",
-                &ctx,
-                Some(s(1_673_180_937)),
-            ),
-            (
-                Payload::Text,
-                "2023-01-08 14:28:57,000 INFO python",
-                &plus2,
-                Some(s(1_673_180_937)),
-            ),
-            (
-                Payload::Text,
-                "[2023-01-08 12:28:57] app.INFO: x",
-                &ctx,
-                Some(s(1_673_180_937)),
-            ),
-            (
-                Payload::Text,
-                "2023/01/08 12:28:57 x",
-                &ctx,
-                Some(s(1_673_180_937)),
-            ),
-            (
-                Payload::Text,
-                "Jan 08 12:28:57 host x",
-                &TimeContext {
-                    offset_secs: 0,
-                    year: YearHint::EndsAt {
-                        year: 2023,
-                        month: 1,
-                    },
-                },
-                Some(s(1_673_180_937)),
-            ),
-            (Payload::Text, "no time here", &ctx, None),
-            (Payload::Text, "", &ctx, None),
-            // `date -u -d '2023-05-15 23:09:30 UTC' +%s` = 1684192170
-            (
-                Payload::Kernel,
-                "[Mon May 15 23:09:30 2023] Out of memory: Killed process 1 (x)",
-                &ctx,
-                Some(s(1_684_192_170)),
-            ),
-            (
-                Payload::Kernel,
-                "[  518.050606] Out of memory: Killed process 1 (x)",
-                &ctx,
-                None,
-            ),
-            (
-                Payload::Systemd,
-                "foo.service: Deactivated successfully.",
-                &ctx,
-                None,
-            ),
-        ];
-        for &(p, text, ctx, want) in cases {
-            assert_eq!(payload_time(p, text.as_bytes(), ctx), want, "{p:?} {text}");
-        }
-    }
-
-    #[test]
-    fn epoch_units() {
-        let t = 1_581_090_654;
-        assert_eq!(epoch_number(b"1581090654"), Some(s(t)));
-        assert_eq!(epoch_number(b"1581090654.5"), Some(s(t) + 500_000));
-        assert_eq!(epoch_number(b"1581090654326"), Some(s(t) + 326_000));
-        assert_eq!(epoch_number(b"1581090654326448"), Some(s(t) + 326_448));
-        assert_eq!(epoch_number(b"1581090654326448123"), Some(s(t) + 326_448));
-        assert_eq!(epoch_number(b"12345"), None);
-        assert_eq!(epoch_number(b"99999999999999999999"), None);
-    }
-
     /// A tiny deterministic PRNG for the fuzz-style loops (no dev-dependency needed).
     struct XorShift(u64);
     impl XorShift {
@@ -1579,15 +1166,13 @@ mod tests {
         let _ = parse_short_full(b, 0);
         let _ = parse_short_unix(b);
         let _ = first_syslog_month(b);
-        for p in Payload::ALL {
-            let _ = payload_time(p, b, &ctx);
-        }
+        let _ = leading_time(b, &ctx);
         // The cache agrees with the plain parsers on whatever it is fed.
         let mut c = TimeCache::new();
         assert_eq!(c.rfc3339(b, 3600), parse_rfc3339(b, 3600));
         assert_eq!(c.clf(b), parse_clf(b));
         if let Some(rest) = b.get(1..) {
-            let _ = payload_time(Payload::NginxAccess, rest, &ctx);
+            let _ = leading_time(rest, &ctx);
         }
     }
 

@@ -34,7 +34,7 @@
 //! ```
 
 use crate::error::ParseError;
-use crate::timestamp::{Micros, parse_rfc3339};
+use crate::timestamp::{Micros, parse_rfc3339, with_spaced_zone};
 
 /// Python logging level names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -189,9 +189,11 @@ fn bracket_time(inner: &[u8], assumed: i32) -> Option<Micros> {
     let (t, n) = parse_rfc3339(inner, assumed)?;
     match inner.get(n..)? {
         [] => Some(t),
+        // The shared rule: the spaced zone re-bases a zone-less time, never one that
+        // already carried its zone (`09:13:44+02:00 +0500`).
         [b' ', zone @ ..] => {
-            let off = zone_secs(zone)?;
-            Some(t + (i64::from(assumed) - i64::from(off)) * 1_000_000)
+            zone_secs(zone)?;
+            Some(with_spaced_zone(inner, t, n, assumed))
         }
         _ => None,
     }
