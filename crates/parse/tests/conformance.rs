@@ -10,17 +10,15 @@ use coroner_parse::detect::parse_syslog_line;
 use coroner_parse::formats::{clf, journald_export, journald_json};
 use coroner_parse::timestamp::{TimeContext, YearHint};
 
-fn fixture(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
 fn fixture_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures")
         .join(rel)
+}
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let path = fixture_path(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {

@@ -46,8 +46,8 @@
 use memchr::{memchr, memmem, memrchr};
 
 use super::sockets::{
-    Addr, Endpoint, Header, Line, Proto, SocketRow, TcpState, next_token, parse_u32, parse_u64,
-    trim_from,
+    Addr, Endpoint, Header, Line, Proto, SocketRow, TcpState, endpoint, next_token, number,
+    parse_u32, trim_from,
 };
 use crate::error::ParseError;
 
@@ -145,22 +145,6 @@ pub fn may_be_truncated(e: &Endpoint<'_>) -> bool {
         (None, None) => 1, // "*"
     };
     addr.len() + port_len == 22
-}
-
-fn number(line: &[u8], pos: &mut usize, expected: &'static str) -> Result<u64, ParseError> {
-    let at = *pos;
-    let (start, tok) = next_token(line, pos).ok_or(ParseError::new(expected, at))?;
-    parse_u64(tok).ok_or(ParseError::new(expected, start))
-}
-
-fn endpoint<'a>(
-    line: &'a [u8],
-    pos: &mut usize,
-    expected: &'static str,
-) -> Result<Endpoint<'a>, ParseError> {
-    let at = *pos;
-    let (start, tok) = next_token(line, pos).ok_or(ParseError::new(expected, at))?;
-    Endpoint::parse(tok).ok_or(ParseError::new(expected, start))
 }
 
 /// `-o`'s timer at the end of the row: (timer text, what precedes it).

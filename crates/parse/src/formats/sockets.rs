@@ -39,6 +39,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::error::ParseError;
+
 /// A TCP state, as the kernel numbers them (`include/net/tcp_states.h`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TcpState {
@@ -368,6 +370,29 @@ pub enum Header {
     SsColumns { netid: bool, state: bool },
     /// `/proc/net/tcp[6]` `  sl  local_address rem_address   st ...`.
     ProcNetTcp,
+}
+
+/// The next token as a number; `expected` names it in the error (at the token, or where
+/// one was missing).
+pub(crate) fn number(
+    line: &[u8],
+    pos: &mut usize,
+    expected: &'static str,
+) -> Result<u64, ParseError> {
+    let at = *pos;
+    let (start, tok) = next_token(line, pos).ok_or(ParseError::new(expected, at))?;
+    parse_u64(tok).ok_or(ParseError::new(expected, start))
+}
+
+/// The next token as an [`Endpoint`], errors as in [`number`].
+pub(crate) fn endpoint<'a>(
+    line: &'a [u8],
+    pos: &mut usize,
+    expected: &'static str,
+) -> Result<Endpoint<'a>, ParseError> {
+    let at = *pos;
+    let (start, tok) = next_token(line, pos).ok_or(ParseError::new(expected, at))?;
+    Endpoint::parse(tok).ok_or(ParseError::new(expected, start))
 }
 
 /// The next whitespace-separated token at or after `*pos`: (start offset, token).

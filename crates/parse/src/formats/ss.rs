@@ -50,7 +50,8 @@
 use memchr::{memchr, memmem};
 
 use super::sockets::{
-    Endpoint, Header, Line, Proto, SocketRow, TcpState, next_token, parse_u32, parse_u64,
+    Endpoint, Header, Line, Proto, SocketRow, TcpState, endpoint, next_token, number, parse_u32,
+    parse_u64,
 };
 use crate::error::ParseError;
 
@@ -142,22 +143,6 @@ pub fn parse_with_state(line: &[u8], implied: Option<TcpState>) -> Result<Line<'
 
 const STATE: &str = "an ss state (ESTAB, TIME-WAIT, ...), or Recv-Q with an implied state";
 const PEER: &str = "the peer address:port";
-
-fn number(line: &[u8], pos: &mut usize, expected: &'static str) -> Result<u64, ParseError> {
-    let at = *pos;
-    let (start, tok) = next_token(line, pos).ok_or(ParseError::new(expected, at))?;
-    parse_u64(tok).ok_or(ParseError::new(expected, start))
-}
-
-fn endpoint<'a>(
-    line: &'a [u8],
-    pos: &mut usize,
-    expected: &'static str,
-) -> Result<Endpoint<'a>, ParseError> {
-    let at = *pos;
-    let (start, tok) = next_token(line, pos).ok_or(ParseError::new(expected, at))?;
-    Endpoint::parse(tok).ok_or(ParseError::new(expected, start))
-}
 
 /// The end (exclusive) of the parenthesised group opening at `open` in `s`, skipping quoted
 /// names; `s.len()` when it is cut off.
