@@ -130,6 +130,11 @@ fn bench(c: &mut Criterion) {
     let g = &mut g;
 
     let apache = repeat(&fixture("elastic-examples/apache_logs"));
+    // The floor every line parser stands on: the same memchr line split, no parsing.
+    run_on(g, "floor/split-lines (apache)", apache.clone(), &mut |l| {
+        black_box(l);
+        true
+    });
     let mut cache = TimeCache::new();
     run_on(g, "clf/apache-combined", apache.clone(), &mut |l| {
         clf::parse_cached(l, &mut cache).is_ok()
