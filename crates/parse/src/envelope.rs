@@ -27,6 +27,23 @@ pub struct RecordView<'a> {
     pub message: &'a [u8],
     /// False when the record does not have the envelope's grammar (an unparsed record).
     pub parsed: bool,
+    /// journald `PRIORITY` (0 emerg .. 7 debug), when the envelope stores it.
+    pub priority: Option<u8>,
+    /// Who logged it: journald `SYSLOG_IDENTIFIER` (else `_COMM`), the syslog tag; empty
+    /// when the envelope does not say.
+    pub ident: &'a [u8],
+}
+
+impl<'a> RecordView<'a> {
+    fn new(ts: Option<Micros>, message: &'a [u8], parsed: bool) -> Self {
+        RecordView {
+            ts,
+            message,
+            parsed,
+            priority: None,
+            ident: b"",
+        }
+    }
 }
 
 /// Strip the record terminator(s): `\n`, and a `\r` before it (CRLF files).
@@ -46,26 +63,17 @@ pub fn view<'a>(envelope: Envelope, record: &'a [u8], ctx: &TimeContext) -> Reco
     match envelope {
         Envelope::Syslog => match parse_syslog_line(line, ctx) {
             Some(s) => RecordView {
-                ts: s.ts,
-                message: s.message,
-                parsed: true,
+                ident: s.ident,
+                ..RecordView::new(s.ts, s.message, true)
             },
-            None => RecordView {
-                ts: None,
-                message: line,
-                parsed: false,
-            },
+            None => RecordView::new(None, line, false),
         },
         Envelope::JournaldExport => export_view(record),
         Envelope::JournaldJson => {
             json_view(line, b"\"MESSAGE\"", b"\"__REALTIME_TIMESTAMP\"", true)
         }
         Envelope::DockerJson => json_view(line, b"\"log\"", b"\"time\"", false),
-        _ => RecordView {
-            ts: None,
-            message: line,
-            parsed: true,
-        },
+        _ => RecordView::new(None, line, true),
     }
 }
 
@@ -73,6 +81,8 @@ pub fn view<'a>(envelope: Envelope, record: &'a [u8], ctx: &TimeContext) -> Reco
 fn export_view(entry: &[u8]) -> RecordView<'_> {
     let mut ts = None;
     let mut message: &[u8] = b"";
+    let mut priority = None;
+    let (mut ident, mut comm): (&[u8], &[u8]) = (b"", b"");
     let mut at = 0;
     while at < entry.len() {
         let Some(nl) = memchr(b'\n', &entry[at..]) else {
@@ -88,6 +98,12 @@ fn export_view(entry: &[u8]) -> RecordView<'_> {
                 ts = parse_decimal(value);
             } else if name == b"MESSAGE" {
                 message = value;
+            } else if name == b"PRIORITY" {
+                priority = parse_priority(value);
+            } else if name == b"SYSLOG_IDENTIFIER" {
+                ident = value;
+            } else if name == b"_COMM" {
+                comm = value;
             }
             at += nl + 1;
         } else {
@@ -115,9 +131,17 @@ fn export_view(entry: &[u8]) -> RecordView<'_> {
         }
     }
     RecordView {
-        ts,
-        message,
-        parsed: ts.is_some(),
+        priority,
+        ident: if ident.is_empty() { comm } else { ident },
+        ..RecordView::new(ts, message, ts.is_some())
+    }
+}
+
+/// A journald `PRIORITY` value: one digit 0-7.
+fn parse_priority(v: &[u8]) -> Option<u8> {
+    match v {
+        [d @ b'0'..=b'7'] => Some(d - b'0'),
+        _ => None,
     }
 }
 
@@ -133,11 +157,7 @@ fn json_view<'a>(
     let body = line.strip_prefix(b"\x1e").unwrap_or(line);
     let body = trim_ascii_start(body);
     if !body.starts_with(b"{") {
-        return RecordView {
-            ts: None,
-            message: line,
-            parsed: false,
-        };
+        return RecordView::new(None, line, false);
     }
     let message = json_value(body, msg_key).map_or(&b""[..], |v| {
         v.strip_prefix(b"\"")
@@ -151,11 +171,19 @@ fn json_view<'a>(
             parse_rfc3339(v, 0).map(|(t, _)| t)
         }
     });
-    RecordView {
-        ts,
-        message,
-        parsed: ts.is_some(),
+    let mut view = RecordView::new(ts, message, ts.is_some());
+    if ts_is_micros {
+        // journald JSON: PRIORITY is a string ("3"), identifiers plain strings.
+        let unquote = |v: &'a [u8]| v.strip_prefix(b"\"").and_then(|v| v.strip_suffix(b"\""));
+        view.priority = json_value(body, b"\"PRIORITY\"")
+            .and_then(unquote)
+            .and_then(parse_priority);
+        view.ident = json_value(body, b"\"SYSLOG_IDENTIFIER\"")
+            .or_else(|| json_value(body, b"\"_COMM\""))
+            .and_then(unquote)
+            .unwrap_or(b"");
     }
+    view
 }
 
 /// The raw value after `"key"` `:` in a JSON object line: a string with its quotes, or the
@@ -265,6 +293,27 @@ mod tests {
             &CTX,
         );
         assert_eq!((t.ts, t.message), (Some(5), &b"hi"[..]));
+        assert_eq!((v.priority, v.ident), (Some(6), &b""[..]));
+    }
+
+    #[test]
+    fn priority_and_identifier_in_every_journal_rendering() {
+        let export = b"__REALTIME_TIMESTAMP=5\n_COMM=sshd\nSYSLOG_IDENTIFIER=sshd-session\nPRIORITY=3\nMESSAGE=x\n\n";
+        let v = view(Envelope::JournaldExport, export, &CTX);
+        assert_eq!((v.priority, v.ident), (Some(3), &b"sshd-session"[..]));
+        let comm_only = b"__REALTIME_TIMESTAMP=5\n_COMM=sshd\nPRIORITY=9\nMESSAGE=x\n\n";
+        let v = view(Envelope::JournaldExport, comm_only, &CTX);
+        assert_eq!((v.priority, v.ident), (None, &b"sshd"[..]));
+        let json = br#"{"PRIORITY":"2","SYSLOG_IDENTIFIER":"kernel","MESSAGE":"m","__REALTIME_TIMESTAMP":"1"}"#;
+        let v = view(Envelope::JournaldJson, json, &CTX);
+        assert_eq!((v.priority, v.ident), (Some(2), &b"kernel"[..]));
+        let short = b"2021-03-13T15:23:01+0000 host node[42]: ERR! x\n";
+        let v = view(Envelope::Syslog, short, &CTX);
+        assert_eq!((v.priority, v.ident), (None, &b"node"[..]));
+        // Docker has neither.
+        let docker = br#"{"log":"x","time":"2019-03-01T10:00:00Z"}"#;
+        let v = view(Envelope::DockerJson, docker, &CTX);
+        assert_eq!((v.priority, v.ident), (None, &b""[..]));
     }
 
     #[test]
