@@ -16,7 +16,10 @@
 //! assert!(!result.had_errors());
 //! ```
 
+pub mod bursts;
 pub mod config;
+pub mod event;
+pub mod needles;
 pub mod pattern_share;
 pub mod pipeline;
 pub mod report;

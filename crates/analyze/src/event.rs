@@ -1,0 +1,222 @@
+//! One record as every analysis sees it: the envelope's view, the parsed payload, and
+//! where it sits in its source, with the few derived facts several analyses share
+//! (is it an error, its HTTP status, its latency).
+//!
+//! An [`Event`] borrows everything from the chunk being folded; nothing is copied unless an
+//! analysis decides to keep a row (a finding, a socket end).
+
+use coroner_parse::formats::{cloudflared, gunicorn, kernel, nginx_error, npmlog, pino};
+use coroner_parse::payload::Parsed;
+use coroner_parse::timestamp::Micros;
+
+/// One record of a source, after envelope and payload parsing.
+#[derive(Clone, Copy, Debug)]
+pub struct Event<'a, 'p> {
+    /// The record's time (envelope time, else the payload's own), UTC µs.
+    pub ts: Option<Micros>,
+    /// Offset of the record in its source's (decompressed) bytes: the evidence pointer.
+    pub offset: u64,
+    /// Length of the record in bytes, terminator included.
+    pub len: u64,
+    /// The message, unescaped for JSON envelopes, without its line terminator.
+    pub message: &'a [u8],
+    pub parsed: &'p Parsed<'a>,
+    /// journald `PRIORITY`, when the envelope stores it.
+    pub priority: Option<u8>,
+    /// journald identifier or syslog tag; empty when unknown.
+    pub ident: &'a [u8],
+}
+
+impl Event<'_, '_> {
+    /// The HTTP status of an access-log record (nginx, apache, Traefik, Rails lograge,
+    /// pino request logs).
+    pub fn status(&self) -> Option<u16> {
+        if let Some(r) = self.parsed.request() {
+            return r.status;
+        }
+        match self.parsed {
+            Parsed::RailsLograge(r) => match &r.event {
+                coroner_parse::formats::lograge::Event::Request(q) => q.status,
+                _ => None,
+            },
+            Parsed::MastodonStreamingJson(r) => r.status,
+            _ => None,
+        }
+    }
+
+    /// Request latency in milliseconds where the format logs one: Traefik's duration,
+    /// nginx `$request_time` (a `--nginx-format` field, or an `rt=`/`request_time=` suffix
+    /// after `combined`), lograge `duration`, pino `responseTime`.
+    pub fn latency_ms(&self) -> Option<f64> {
+        match self.parsed {
+            Parsed::TraefikClf(r) => r.duration_ms.map(|d| d as f64),
+            Parsed::TraefikJson(r) => r.duration_ms(),
+            Parsed::NginxCustom(r) => r.request_time().map(|us| us as f64 / 1000.0),
+            Parsed::NginxAccess(r) => suffix_request_time_ms(r.rest),
+            Parsed::RailsLograge(r) => match &r.event {
+                coroner_parse::formats::lograge::Event::Request(q) => q.duration_ms,
+                _ => None,
+            },
+            Parsed::MastodonStreamingJson(r) => r.response_time_ms,
+            _ => None,
+        }
+    }
+
+    /// An error record: journald priority <= 3 (err), a level of error or worse, or an HTTP
+    /// status >= 500.
+    pub fn is_error(&self) -> bool {
+        if self.priority.is_some_and(|p| p <= 3) {
+            return true;
+        }
+        if self.status().is_some_and(|s| s >= 500) {
+            return true;
+        }
+        match self.parsed {
+            Parsed::Cloudflared(r) => matches!(
+                r.level,
+                cloudflared::Level::Error | cloudflared::Level::Fatal | cloudflared::Level::Panic
+            ),
+            Parsed::CloudflaredJson(r) => matches!(
+                r.level,
+                cloudflared::Level::Error | cloudflared::Level::Fatal | cloudflared::Level::Panic
+            ),
+            Parsed::NginxError(r) => r.level <= nginx_error::Level::Error,
+            Parsed::MastodonStreaming(r) => r.level == npmlog::Level::Error,
+            Parsed::MastodonStreamingJson(r) => {
+                matches!(r.level, pino::Level::Error | pino::Level::Fatal)
+            }
+            Parsed::RailsLograge(r) => matches!(r.severity, Some(b'E' | b'F')),
+            Parsed::Gunicorn(r) => {
+                matches!(r.level, gunicorn::Level::Error | gunicorn::Level::Critical)
+            }
+            Parsed::Kernel(r) => {
+                r.level.is_some_and(|l| l <= 3)
+                    || matches!(
+                        r.kind,
+                        kernel::KernelKind::OomKill(_) | kernel::KernelKind::NoSpace(_)
+                    )
+            }
+            Parsed::Logfmt(r) => r.level.is_some_and(|l| {
+                let l = l.trim_ascii();
+                [
+                    &b"error"[..],
+                    b"err",
+                    b"fatal",
+                    b"crit",
+                    b"critical",
+                    b"panic",
+                ]
+                .iter()
+                .any(|w| l.eq_ignore_ascii_case(w))
+            }),
+            _ => false,
+        }
+    }
+}
+
+/// nginx access lines in `combined` followed by timings: `rt=0.123`, `request_time=0.123`
+/// (the common `key=value` suffixes), or a bare seconds number right after the quoted user
+/// agent (`... "curl/8" 0.123`). Seconds with a fraction, as nginx writes them.
+pub fn suffix_request_time_ms(rest: &[u8]) -> Option<f64> {
+    let rest = rest.trim_ascii();
+    if rest.is_empty() {
+        return None;
+    }
+    for key in [&b"rt="[..], b"request_time="] {
+        let mut from = 0;
+        while let Some(i) = memchr::memmem::find(&rest[from..], key) {
+            let at = from + i;
+            from = at + key.len();
+            // A whole key: at the start or after a space (not `urt=`).
+            if at == 0 || rest[at - 1] == b' ' {
+                let value = &rest[at + key.len()..];
+                let value = value.strip_prefix(b"\"").unwrap_or(value);
+                let end = value
+                    .iter()
+                    .position(|&b| !(b.is_ascii_digit() || b == b'.'))
+                    .unwrap_or(value.len());
+                return seconds_ms(&value[..end]);
+            }
+        }
+    }
+    let first = rest.split(|&b| b == b' ').next()?;
+    if first.contains(&b'.') {
+        return seconds_ms(first);
+    }
+    None
+}
+
+/// `0.123` seconds to milliseconds; digits and one dot only.
+fn seconds_ms(v: &[u8]) -> Option<f64> {
+    if v.is_empty() || v.len() > 20 || !v.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        return None;
+    }
+    std::str::from_utf8(v)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite())
+        .map(|s| s * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coroner_parse::payload::PayloadParser;
+
+    fn event<'a, 'p>(message: &'a [u8], parsed: &'p Parsed<'a>) -> Event<'a, 'p> {
+        Event {
+            ts: None,
+            offset: 0,
+            len: message.len() as u64 + 1,
+            message,
+            parsed,
+            priority: None,
+            ident: b"",
+        }
+    }
+
+    #[test]
+    fn request_time_suffixes() {
+        assert_eq!(
+            suffix_request_time_ms(b" rt=0.250 uct=\"0.000\" urt=\"0.240\""),
+            Some(250.0)
+        );
+        assert_eq!(suffix_request_time_ms(b" urt=\"0.240\""), None);
+        assert_eq!(
+            suffix_request_time_ms(b"request_time=\"1.5\" x=1"),
+            Some(1500.0)
+        );
+        assert_eq!(suffix_request_time_ms(b" 0.004 0.003"), Some(4.0));
+        assert_eq!(suffix_request_time_ms(b" \"-\""), None);
+        assert_eq!(suffix_request_time_ms(b""), None);
+    }
+
+    #[test]
+    fn errors_status_and_latency_from_parsed_records() {
+        let mut p = PayloadParser::new(0, None);
+        let line: &[u8] = br#"192.0.2.7 - - [13/Dec/2022:18:59:01 +0000] "GET /api/v1/timelines/home HTTP/1.1" 504 160 "-" "Mastodon/4.0" rt=60.001 urt="60.000""#;
+        let (_, parsed) = p.parse(line);
+        let e = event(line, &parsed);
+        assert_eq!(e.status(), Some(504));
+        assert_eq!(e.latency_ms(), Some(60_001.0));
+        assert!(e.is_error());
+
+        let ok: &[u8] =
+            br#"192.0.2.7 - - [13/Dec/2022:18:59:01 +0000] "GET / HTTP/1.1" 200 1 "-" "-""#;
+        let (_, parsed) = p.parse(ok);
+        assert!(!event(ok, &parsed).is_error());
+
+        let cf: &[u8] = b"2026-07-02T15:42:17Z ERR  error=\"Incoming request ended abruptly: context canceled\" event=1";
+        let (_, parsed) = p.parse(cf);
+        assert!(event(cf, &parsed).is_error());
+
+        let text = Parsed::Text;
+        let mut e = event(b"hello", &text);
+        assert!(!e.is_error());
+        e.priority = Some(3);
+        assert!(e.is_error());
+        e.priority = Some(4);
+        assert!(!e.is_error());
+    }
+}
