@@ -1,5 +1,6 @@
 //! What a run is asked to do: the options every analysis shares.
 
+use crate::analyses::AnalysisOptions;
 use crate::pattern_share::PatternMode;
 
 /// Options of one `analyze`/`detect` run.
@@ -34,6 +35,10 @@ pub struct RunConfig {
     /// built-in access formats. Validate it with `coroner_parse::formats::nginx_format::compile`
     /// first: one that does not compile is ignored by the pipeline.
     pub nginx_format: Option<String>,
+    /// Run the incident analyses (bursts, sockets, drops, captures, timeline, findings);
+    /// `detect` and `share` turn it off.
+    pub analyses: bool,
+    pub analysis: AnalysisOptions,
 }
 
 impl Default for RunConfig {
@@ -50,6 +55,8 @@ impl Default for RunConfig {
             templates: true,
             top: 50,
             nginx_format: None,
+            analyses: true,
+            analysis: AnalysisOptions::default(),
         }
     }
 }

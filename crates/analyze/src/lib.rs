@@ -16,13 +16,18 @@
 //! assert!(!result.had_errors());
 //! ```
 
+pub mod analyses;
 pub mod bursts;
 pub mod config;
+pub mod drops;
 pub mod event;
+pub mod findings;
+pub mod incident;
 pub mod needles;
 pub mod pattern_share;
 pub mod pipeline;
 pub mod report;
+pub mod sockets;
 pub mod stats;
 pub mod table;
 pub mod templates;

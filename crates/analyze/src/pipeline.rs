@@ -31,7 +31,9 @@ use coroner_parse::payload::{Parsed, PayloadParser, record_time};
 use coroner_parse::timestamp::{TimeContext, YearHint, first_syslog_month};
 use rayon::iter::{ParallelBridge, ParallelIterator};
 
+use crate::analyses::{Analyses, Analyzer};
 use crate::config::RunConfig;
+use crate::event::Event;
 use crate::pattern_share::{PatternCounts, PatternSet};
 use crate::stats::SourceStats;
 use crate::templates::{KeyCounts, access_key_into};
@@ -62,6 +64,8 @@ pub struct SourceReport {
     pub patterns: PatternCounts,
     /// Masked messages and their counts, mined into `templates.parquet` after the pass.
     pub keys: KeyCounts,
+    /// The incident analyses' state (bursts, findings, socket ends, ...).
+    pub analyses: Analyses,
     pub error: Option<Error>,
     /// An archive's own row: its members are the rows that follow it.
     pub archive: bool,
@@ -123,6 +127,7 @@ struct ChunkOut {
     stats: SourceStats,
     patterns: PatternCounts,
     keys: KeyCounts,
+    analyses: Analyses,
     /// A record longer than the cap started at this source offset: the source ends there.
     too_long_at: Option<u64>,
 }
@@ -151,6 +156,8 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         .as_deref()
         .and_then(|f| nginx_format::compile(f).ok());
     let nginx = nginx.as_ref();
+    let analyzer = config.analyses.then(|| Analyzer::new(&config.analysis));
+    let analyzer = analyzer.as_ref();
     let inputs = input::expand(paths);
     let metas = Mutex::new(Vec::new());
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -195,7 +202,7 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         drop(tx);
         pool.install(|| {
             rx.into_iter().par_bridge().for_each(|job| {
-                let out = process(&job, patterns, config.templates, nginx);
+                let out = process(&job, patterns, config.templates, nginx, analyzer);
                 progress(out.stats.bytes);
                 merger.lock().unwrap_or_else(|e| e.into_inner()).push(out);
             })
@@ -205,9 +212,17 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
     let merged = merger.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut metas = metas.into_inner().unwrap_or_else(|e| e.into_inner());
     metas.sort_unstable_by_key(|m| m.id);
-    RunResult {
-        sources: assemble(metas, merged, config.max_line as u64),
+    let mut sources = assemble(metas, merged, config.max_line as u64);
+    // Derived findings (silence) need the bundle's last record time.
+    let bundle_end = sources
+        .iter()
+        .filter(|s| !s.archive)
+        .filter_map(|s| s.stats.last_ts)
+        .max();
+    for s in &mut sources {
+        s.analyses.finish(&s.name, bundle_end);
     }
+    RunResult { sources }
 }
 
 /// Chunk results folded into one accumulator per source as they arrive, in sequence
@@ -226,6 +241,7 @@ struct Folded {
     stats: SourceStats,
     patterns: PatternCounts,
     keys: KeyCounts,
+    analyses: Analyses,
     /// A too-long record stopped the source here; later chunks are not counted.
     too_long_at: Option<u64>,
 }
@@ -242,6 +258,7 @@ impl Merger {
             f.stats.merge(&out.stats);
             f.patterns.merge(&out.patterns);
             f.keys.merge(&out.keys);
+            f.analyses.merge(&out.analyses);
             f.too_long_at = out.too_long_at;
         }
     }
@@ -255,6 +272,7 @@ fn assemble(metas: Vec<SourceMeta>, mut merged: Merger, cap: u64) -> Vec<SourceR
         let mut stats = folded.stats;
         let pattern_counts = folded.patterns;
         let mut keys = folded.keys;
+        let analyses = folded.analyses;
         let mut error = meta.error;
         if let Some(at) = folded.too_long_at {
             error = Some(Error::at(ErrorKind::LineTooLong { cap }, at));
@@ -275,6 +293,7 @@ fn assemble(metas: Vec<SourceMeta>, mut merged: Merger, cap: u64) -> Vec<SourceR
             stats,
             patterns: pattern_counts,
             keys,
+            analyses,
             error,
             archive,
         });
@@ -294,6 +313,7 @@ fn process(
     patterns: &PatternSet,
     templates: bool,
     nginx: Option<&nginx_format::NginxFormat>,
+    analyzer: Option<&Analyzer>,
 ) -> ChunkOut {
     let data: &[u8] = match &job.data {
         ChunkData::Mapped(map, range) => &map[range.clone()],
@@ -303,6 +323,7 @@ fn process(
     let mut stats = SourceStats::default();
     let mut counts = PatternCounts::new(patterns.len());
     let mut keys = KeyCounts::default();
+    let mut analyses = Analyses::default();
     let mut mask_buf = Vec::new();
     let mut parser = PayloadParser::new(ctx.time.offset_secs, nginx);
     // A JSON envelope hands out its message still escaped (`\"` for `"`): the payload
@@ -352,6 +373,18 @@ fn process(
                 };
                 let ts = v.ts.or_else(|| record_time(&parsed, message, &ctx.time));
                 stats.record(bytes.len(), payload, ts);
+                if let Some(a) = analyzer {
+                    let ev = Event {
+                        ts,
+                        offset: job.base + span.start as u64,
+                        len: bytes.len() as u64,
+                        message,
+                        parsed: &parsed,
+                        priority: v.priority,
+                        ident: v.ident,
+                    };
+                    analyses.observe(a, &ev);
+                }
                 if templates {
                     if let Some(req) = parsed.request() {
                         access_key_into(req.method, req.target, req.status, &mut mask_buf);
@@ -386,6 +419,7 @@ fn process(
         stats,
         patterns: counts,
         keys,
+        analyses,
         too_long_at,
     }
 }

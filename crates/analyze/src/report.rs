@@ -5,9 +5,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::bursts::bursts_batch;
 use crate::config::{RunConfig, format_tz};
+use crate::drops::drops_batch;
+use crate::findings::findings_batch;
+use crate::incident::{Headline, Incident, headline};
 use crate::pattern_share::{rows_from_templates, share_batch, share_rows};
 use crate::pipeline::{RunResult, SourceReport};
+use crate::sockets::{histogram_batch, sockets_batch};
 use crate::table::{self, Column, REPORT_VERSION};
 use crate::templates::{template_rows, templates_batch};
 
@@ -130,6 +135,7 @@ pub fn summary_json(
     config: &RunConfig,
     result: &RunResult,
     tables: &[&str],
+    headline: &[Headline],
 ) -> Value {
     let t = Totals::of(result);
     let errors: Vec<Value> = result
@@ -156,6 +162,13 @@ pub fn summary_json(
             "pattern_kind": config.pattern_mode.kind(),
             "top": config.top,
             "nginx_format": config.nginx_format,
+            "analyses": config.analyses,
+            "bursts": config.analysis.bursts,
+            "burst_threshold": config.analysis.burst_threshold,
+            "ws_paths": config.analysis.ws_paths,
+            "short_ms": config.analysis.short_ms,
+            "skew_ms": config.analysis.skew_ms,
+            "bucket_secs": config.analysis.bucket_secs,
             "year_policy": match config.year {
                 Some(_) => "--year is the year of each source's first record; months before its month roll into the next year",
                 None => "each file's modification time dates its last record; months after that month belong to the year before",
@@ -174,18 +187,28 @@ pub fn summary_json(
             "last_ts": t.last_ts.map(iso_micros),
         },
         "tables": tables,
-        "headline": [],
+        "headline": headline
+            .iter()
+            .map(|h| json!({"text": h.text, "table": h.table}))
+            .collect::<Vec<_>>(),
         "errors": errors,
     })
 }
 
-/// Write every table of the run into `dir` (created if needed). Returns the files written.
+/// What `write_all` wrote, and the headline it put in `summary.json`.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub headline: Vec<Headline>,
+}
+
+/// Write every table of the run into `dir` (created if needed).
 pub fn write_all(
     dir: &Path,
     inputs: &[PathBuf],
     config: &RunConfig,
     result: &RunResult,
-) -> Result<Vec<PathBuf>, String> {
+) -> Result<Written, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut tables = vec!["sources.parquet"];
     let mut written = vec![dir.join("sources.parquet")];
@@ -213,12 +236,32 @@ pub fn write_all(
         tables.push("pattern_share.parquet");
         written.push(path);
     }
+    let mut lines = Vec::new();
+    if config.analyses {
+        let inc = Incident::of(result, config);
+        let mut put = |name: &'static str, batch: arrow_array::RecordBatch| {
+            let path = dir.join(name);
+            table::write_parquet(&path, &batch)?;
+            tables.push(name);
+            written.push(path);
+            Ok::<(), String>(())
+        };
+        put("bursts.parquet", bursts_batch(&inc.bursts)?)?;
+        put("sockets.parquet", sockets_batch(&inc.sockets)?)?;
+        put("socket_histogram.parquet", histogram_batch(&inc.histogram)?)?;
+        put("drops.parquet", drops_batch(&inc.drops)?)?;
+        put("findings.parquet", findings_batch(&inc.findings)?)?;
+        lines = headline(&inc, &templates, config.analysis.short_ms as f64);
+    }
     let summary = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables))
+    let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables, &lines))
         .map_err(|e| e.to_string())?;
     std::fs::write(&summary, text + "\n").map_err(|e| format!("{}: {e}", summary.display()))?;
     written.insert(0, summary);
-    Ok(written)
+    Ok(Written {
+        files: written,
+        headline: lines,
+    })
 }
 
 #[cfg(test)]

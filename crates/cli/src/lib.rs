@@ -54,6 +54,8 @@ enum Command {
         /// `<other>` row, so the sums still hold).
         #[arg(long, value_name = "N", default_value_t = 50)]
         top: usize,
+        #[command(flatten)]
+        incident: IncidentArgs,
         /// Directory for summary.json and the Parquet tables (created if missing).
         #[arg(short, long, value_name = "DIR")]
         output: PathBuf,
@@ -113,6 +115,55 @@ struct ReadArgs {
     /// Target size of one unit of parallel work (results never depend on it).
     #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = size_arg, hide = true)]
     chunk_size: usize,
+}
+
+/// Knobs of the incident analyses (bursts, sockets, drops, timeline).
+#[derive(Args, Debug)]
+struct IncidentArgs {
+    /// An extra burst signature (repeatable, literal): same-second floods of it are bursts,
+    /// like the built-in `context canceled` or `connection reset by peer`.
+    #[arg(long = "burst", value_name = "PATTERN")]
+    bursts: Vec<String>,
+    /// Matches in one second that make it a burst second.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    burst_threshold: u64,
+    /// A request path that is a WebSocket even when not answered 101 (repeatable; replaces
+    /// the defaults /ws and /api/v1/streaming).
+    #[arg(long = "ws-path", value_name = "PATH")]
+    ws_paths: Vec<String>,
+    /// A socket that lived less than this (ms) is short: a drop the user felt.
+    #[arg(long, value_name = "MS", default_value_t = 120_000)]
+    short_ms: u64,
+    /// How far apart (ms) two layers may log the end of one connection.
+    #[arg(long, value_name = "MS", default_value_t = 1_000)]
+    skew: u64,
+    /// Timeline bucket in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    bucket: u64,
+}
+
+impl IncidentArgs {
+    fn apply(&self, config: &mut RunConfig) -> Result<(), String> {
+        if self.bursts.len() > coroner_analyze::bursts::MAX_EXTRA {
+            return Err(format!(
+                "at most {} --burst patterns",
+                coroner_analyze::bursts::MAX_EXTRA
+            ));
+        }
+        if self.bursts.iter().any(String::is_empty) {
+            return Err("--burst needs a non-empty pattern".into());
+        }
+        let a = &mut config.analysis;
+        a.bursts = self.bursts.clone();
+        a.burst_threshold = self.burst_threshold.max(1);
+        if !self.ws_paths.is_empty() {
+            a.ws_paths = self.ws_paths.clone();
+        }
+        a.short_ms = self.short_ms;
+        a.skew_ms = self.skew;
+        a.bucket_secs = self.bucket.max(1);
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -221,8 +272,9 @@ where
             read,
             patterns,
             top,
+            incident,
             output,
-        } => analyze(&cli, read, patterns, *top, output),
+        } => analyze(&cli, read, patterns, *top, incident, output),
         Command::Share {
             read,
             patterns,
@@ -262,12 +314,17 @@ fn analyze(
     read: &ReadArgs,
     patterns: &PatternArgs,
     top: usize,
+    incident: &IncidentArgs,
     output: &std::path::Path,
 ) -> i32 {
     let Some(mut config) = configure(cli, read, patterns) else {
         return 1;
     };
     config.top = top.max(1);
+    if let Err(e) = incident.apply(&mut config) {
+        eprintln!("coroner: {}", clean(&e));
+        return 1;
+    }
     let started = Instant::now();
     let result = pipeline::run(&read.paths, &config, &|_| {});
     let elapsed = started.elapsed();
@@ -282,14 +339,20 @@ fn analyze(
     if !cli.quiet {
         print!(
             "{}",
-            summary_text(&result, &config, elapsed.as_secs_f64(), &written)
+            summary_text(&result, &config, elapsed.as_secs_f64(), &written, output)
         );
     }
     code
 }
 
 /// The few lines a person reads first.
-fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[PathBuf]) -> String {
+fn summary_text(
+    result: &RunResult,
+    config: &RunConfig,
+    secs: f64,
+    written: &report::Written,
+    dir: &std::path::Path,
+) -> String {
     let t = Totals::of(result);
     let mut out = String::new();
     let rate = if secs > 0.0 {
@@ -308,6 +371,12 @@ fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[Pa
         approx_size(rate as u64),
         config.threads,
     );
+    if !written.headline.is_empty() {
+        out += "what stands out (most telling first; the table to open for detail):\n";
+        for (i, h) in written.headline.iter().take(8).enumerate() {
+            out += &format!("  {}. {}  [{}]\n", i + 1, clean(&h.text), h.table);
+        }
+    }
     if let (Some(a), Some(b)) = (t.first_ts, t.last_ts) {
         out += &format!(
             "  time span: {} .. {} (zone assumed where none is given: {})\n",
@@ -330,10 +399,15 @@ fn summary_text(result: &RunResult, config: &RunConfig, secs: f64, written: &[Pa
         );
     }
     let names: Vec<String> = written
+        .files
         .iter()
-        .map(|p| clean(&p.to_string_lossy()))
+        .map(|p| clean(&p.strip_prefix(dir).unwrap_or(p).to_string_lossy()))
         .collect();
-    out += &format!("  wrote {}\n", names.join(", "));
+    out += &format!(
+        "  wrote into {}: {}\n",
+        clean(&dir.to_string_lossy()),
+        names.join(", ")
+    );
     out
 }
 
@@ -342,6 +416,7 @@ fn share(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, json: bool) -> i32 
         return 1;
     };
     config.templates = false;
+    config.analyses = false;
     if config.patterns.is_empty() {
         eprintln!("coroner: share needs at least one pattern (-p PATTERN or --patterns FILE)");
         return 1;
@@ -404,6 +479,7 @@ fn share_table(rows: &[ShareRow]) -> String {
 fn detect(cli: &Cli, read: &ReadArgs, json: bool) -> i32 {
     let mut config = read.config(cli.threads);
     config.templates = false;
+    config.analyses = false;
     let result = pipeline::run(&read.paths, &config, &|_| {});
     if json {
         let rows: Vec<_> = result.sources.iter().map(source_json).collect();

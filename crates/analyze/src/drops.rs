@@ -1,0 +1,426 @@
+//! `drops.parquet`: each short connection, lined up across the layers that saw it end,
+//! and the verdict of the t3 drop-attribution runbook: which segment dropped it.
+//!
+//! Lining up (within `--skew`, default 1 s, of the anchor's end):
+//! 1. Every short (`< --short-ms`) `dispatch` end is an anchor. It takes the Traefik/nginx
+//!    end closest in (end time + duration), and the closest cloudflared failure.
+//! 2. Short Traefik/nginx ends left over are anchors of their own (with a cloudflared
+//!    failure if one is close), then short streaming ends.
+//! 3. A cloudflared failure left over, with no other layer's end (of any length) within the
+//!    skew, is a drop seen only at the edge.
+//!
+//! Verdicts, first rule that applies:
+//! - `serve_stall`: `upstream_closed` at dispatch, or a serve-side marker (`connection reset
+//!   by peer`, `connection refused`, `upstream timed out`, `no live upstreams`) in any
+//!   source within the skew, or a WebSocket handshake answered 5xx with such a marker.
+//! - `traefik_or_dispatch`: Traefik (or nginx) and dispatch ended it together while
+//!   cloudflared, present in the bundle, logged no failure for it; or a handshake answered
+//!   5xx with no serve-side marker.
+//! - `last_mile`: `downstream_closed` at dispatch (or a proxy-only end that cloudflared saw
+//!   end abruptly) with no serve-side sign: the client's network went away.
+//! - `cloudflare_edge`: only cloudflared saw it fail while the other layers are in the
+//!   bundle.
+//! - `unknown`: anything else (e.g. a bundle with one layer only).
+//!
+//! A burst (`*` row of bursts.parquet) covering the drop's second appends `+burst`: many
+//! connections died in that second, a shared cause rather than one user's network.
+//! A short `graceful` close is a user closing a tab, not a drop: it gets no row.
+
+use coroner_parse::timestamp::Micros;
+
+use crate::bursts::{BurstCounts, BurstRow};
+use crate::sockets::{Layer, SocketRow};
+use crate::table::{self, Column};
+
+/// Indices (into the run's burst signatures) of the serve-side markers.
+pub const SERVE_MARKERS: [&str; 4] = [
+    "connection reset by peer",
+    "connection refused",
+    "upstream timed out",
+    "no live upstreams",
+];
+
+/// One row of `drops.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drop {
+    pub ts: Option<Micros>,
+    pub duration_ms: Option<f64>,
+    pub verdict: String,
+    /// Layers that saw it, comma-separated in path order (edge first).
+    pub layers: String,
+    /// `source@offset` of each line, `; `-separated.
+    pub evidence: String,
+}
+
+/// What the attribution needs besides the socket ends.
+pub struct DropContext<'a> {
+    pub short_ms: f64,
+    pub skew_us: i64,
+    /// `*` rows and per-source rows of bursts.parquet (only `*` rows are used).
+    pub bursts: &'a [BurstRow],
+    /// Per-second counts of all sources together, and the signature indices of
+    /// [`SERVE_MARKERS`] in them.
+    pub counts: &'a BurstCounts,
+    pub markers: &'a [usize],
+    /// A cloudflared log is in the bundle (so its silence about a drop means something).
+    pub cloudflared_present: bool,
+}
+
+pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
+    // Ends with a time, in time order (stable: source order, then arrival).
+    let mut idx: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].end.ts.is_some())
+        .collect();
+    idx.sort_by_key(|&i| rows[i].end.ts);
+    let ts = |i: usize| rows[i].end.ts.unwrap_or(0);
+    let of = |layer: &[Layer]| -> Vec<usize> {
+        idx.iter()
+            .copied()
+            .filter(|&i| layer.contains(&rows[i].end.layer))
+            .collect()
+    };
+    let dispatch = of(&[Layer::Dispatch]);
+    let proxies = of(&[Layer::Traefik, Layer::Nginx]);
+    let edge = of(&[Layer::Cloudflared]);
+    let streaming = of(&[Layer::MastodonStreaming]);
+    let mut used = vec![false; rows.len()];
+    let short = |i: usize| rows[i].end.duration_ms.is_some_and(|d| d < cx.short_ms);
+
+    // Many logs stamp whole seconds (cloudflared's console, CLF): such a time means
+    // "somewhere in [s, s+1)", so it is compared by the middle of its second, with half a
+    // second more slack.
+    let mid = |i: usize| {
+        let t = ts(i);
+        if t.rem_euclid(1_000_000) == 0 {
+            t + 500_000
+        } else {
+            t
+        }
+    };
+    let slack = |i: usize| {
+        if ts(i).rem_euclid(1_000_000) == 0 {
+            500_000
+        } else {
+            0
+        }
+    };
+    let near = |i: usize, at: Micros| (mid(i) - at).abs() <= cx.skew_us + slack(i);
+    // The unused row of `pool` close to `at` with the lowest `score`.
+    let closest = |pool: &[usize], used: &[bool], at: Micros, score: &dyn Fn(usize) -> f64| {
+        let lo = pool.partition_point(|&i| ts(i) < at - cx.skew_us - 1_000_000);
+        pool[lo..]
+            .iter()
+            .copied()
+            .take_while(|&i| ts(i) <= at + cx.skew_us)
+            .filter(|&i| !used[i] && near(i, at))
+            .min_by(|&a, &b| score(a).total_cmp(&score(b)).then(a.cmp(&b)))
+    };
+
+    let mut out = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for &d in &dispatch {
+        if !short(d) || used[d] {
+            continue;
+        }
+        used[d] = true;
+        let mut group = vec![d];
+        let dur = rows[d].end.duration_ms.unwrap_or(0.0);
+        let score = |i: usize| {
+            (mid(i) - ts(d)).abs() as f64 / 1000.0
+                + (rows[i].end.duration_ms.unwrap_or(dur) - dur).abs()
+        };
+        if let Some(p) = closest(&proxies, &used, ts(d), &score) {
+            used[p] = true;
+            group.push(p);
+        }
+        let gap = |i: usize| (mid(i) - ts(d)).abs() as f64;
+        if let Some(c) = closest(&edge, &used, ts(d), &gap) {
+            used[c] = true;
+            group.push(c);
+        }
+        groups.push(group);
+    }
+    for pool in [&proxies, &streaming] {
+        for &p in pool.iter() {
+            if !short(p) || used[p] {
+                continue;
+            }
+            used[p] = true;
+            let mut group = vec![p];
+            let at = mid(p);
+            let gap = |i: usize| (mid(i) - at).abs() as f64;
+            if rows[p].end.layer != Layer::MastodonStreaming
+                && let Some(c) = closest(&edge, &used, at, &gap)
+            {
+                used[c] = true;
+                group.push(c);
+            }
+            groups.push(group);
+        }
+    }
+    for &c in &edge {
+        if used[c] {
+            continue;
+        }
+        // Any other layer's end (long ones too) close by: the failure belongs to it.
+        let at = mid(c);
+        let from = idx.partition_point(|&i| ts(i) < at - cx.skew_us - 1_000_000);
+        let seen_elsewhere = idx[from..]
+            .iter()
+            .take_while(|&&i| ts(i) <= at + cx.skew_us + 1_000_000)
+            .any(|&i| {
+                rows[i].end.layer != Layer::Cloudflared
+                    && (mid(i) - at).abs() <= cx.skew_us + slack(i) + slack(c)
+            });
+        if !seen_elsewhere {
+            used[c] = true;
+            groups.push(vec![c]);
+        }
+    }
+    for group in groups {
+        if let Some(d) = verdict(
+            rows,
+            &group,
+            cx,
+            !dispatch.is_empty() || !proxies.is_empty(),
+        ) {
+            out.push(d);
+        }
+    }
+    out.sort_by(|a, b| a.ts.cmp(&b.ts).then(a.evidence.cmp(&b.evidence)));
+    out
+}
+
+fn verdict(rows: &[SocketRow], group: &[usize], cx: &DropContext, others: bool) -> Option<Drop> {
+    let anchor = rows[group[0]].end;
+    let ts = anchor.ts?;
+    let find = |layers: &[Layer]| {
+        group
+            .iter()
+            .map(|&i| rows[i].end)
+            .find(|e| layers.contains(&e.layer))
+    };
+    let dispatch = find(&[Layer::Dispatch]);
+    let proxy = find(&[Layer::Traefik, Layer::Nginx]);
+    let edge = find(&[Layer::Cloudflared]);
+    if dispatch.is_some_and(|d| d.cause == "graceful") {
+        return None;
+    }
+    let marker = {
+        let first = (ts - cx.skew_us).div_euclid(1_000_000);
+        let last = (ts + cx.skew_us).div_euclid(1_000_000);
+        (first..=last).any(|s| cx.counts.count_at(cx.markers, s * 1_000_000) > 0)
+    };
+    let handshake_5xx = proxy.is_some_and(|p| p.status.is_some_and(|s| s >= 500));
+    let base = if dispatch.is_some_and(|d| d.cause == "upstream_closed") || marker {
+        "serve_stall"
+    } else if handshake_5xx {
+        "traefik_or_dispatch"
+    } else if let Some(d) = dispatch {
+        if d.cause == "downstream_closed" {
+            if proxy.is_some() && cx.cloudflared_present && edge.is_none() {
+                "traefik_or_dispatch"
+            } else {
+                "last_mile"
+            }
+        } else {
+            "unknown"
+        }
+    } else if proxy.is_some() {
+        match (edge.is_some(), cx.cloudflared_present) {
+            (true, _) => "last_mile",
+            (false, true) => "traefik_or_dispatch",
+            (false, false) => "unknown",
+        }
+    } else if anchor.layer == Layer::Cloudflared && others {
+        "cloudflare_edge"
+    } else {
+        "unknown"
+    };
+    let burst = cx.bursts.iter().any(|b| b.source == "*" && b.covers(ts));
+    let mut layers: Vec<Layer> = group.iter().map(|&i| rows[i].end.layer).collect();
+    layers.sort();
+    layers.dedup();
+    Some(Drop {
+        ts: Some(ts),
+        duration_ms: anchor.duration_ms,
+        verdict: if burst {
+            format!("{base}+burst")
+        } else {
+            base.to_string()
+        },
+        layers: layers.iter().map(|l| l.id()).collect::<Vec<_>>().join(","),
+        evidence: group
+            .iter()
+            .map(|&i| format!("{}@{}", rows[i].source, rows[i].end.offset))
+            .collect::<Vec<_>>()
+            .join("; "),
+    })
+}
+
+pub fn drops_batch(rows: &[Drop]) -> Result<arrow_array::RecordBatch, String> {
+    table::batch(vec![
+        Column::timestamp("ts", rows.iter().map(|r| r.ts)),
+        Column::f64("duration_ms", rows.iter().map(|r| r.duration_ms)),
+        Column::utf8("verdict", rows.iter().map(|r| Some(r.verdict.as_str()))),
+        Column::utf8("layers", rows.iter().map(|r| Some(r.layers.as_str()))),
+        Column::utf8("evidence", rows.iter().map(|r| Some(r.evidence.as_str()))),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::SocketEnd;
+
+    const S: i64 = 1_000_000;
+
+    fn end(layer: Layer, ts: i64, dur: Option<f64>, cause: &str) -> SocketEnd {
+        SocketEnd {
+            ts: Some(ts),
+            layer,
+            duration_ms: dur,
+            cause: cause.into(),
+            client: None,
+            path: None,
+            status: (layer == Layer::Traefik).then_some(101),
+            offset: ts as u64,
+        }
+    }
+
+    fn run(ends: &[SocketEnd], counts: &BurstCounts, bursts: &[BurstRow]) -> Vec<Drop> {
+        let rows: Vec<SocketRow> = ends
+            .iter()
+            .map(|e| SocketRow {
+                source: "s",
+                end: e,
+            })
+            .collect();
+        drops(
+            &rows,
+            &DropContext {
+                short_ms: 120_000.0,
+                skew_us: S,
+                bursts,
+                counts,
+                markers: &[1],
+                cloudflared_present: true,
+            },
+        )
+    }
+
+    #[test]
+    fn the_runbook_table() {
+        let none = BurstCounts::default();
+        // A phone drop: dispatch downstream_closed + Traefik + cloudflared ended abruptly.
+        let phone = [
+            end(
+                Layer::Dispatch,
+                100 * S,
+                Some(30_000.0),
+                "downstream_closed",
+            ),
+            end(Layer::Traefik, 100 * S + 200_000, Some(30_100.0), "closed"),
+            end(
+                Layer::Cloudflared,
+                100 * S + 300_000,
+                None,
+                "ended_abruptly",
+            ),
+        ];
+        let d = run(&phone, &none, &[]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].verdict, "last_mile");
+        assert_eq!(d[0].layers, "cloudflared,traefik,dispatch");
+        // The serve went away: upstream_closed.
+        let stall = [end(
+            Layer::Dispatch,
+            200 * S,
+            Some(5_000.0),
+            "upstream_closed",
+        )];
+        assert_eq!(run(&stall, &none, &[])[0].verdict, "serve_stall");
+        // Traefik and dispatch together, cloudflared clean.
+        let proxy = [
+            end(Layer::Dispatch, 300 * S, Some(5_000.0), "downstream_closed"),
+            end(Layer::Traefik, 300 * S, Some(5_000.0), "closed"),
+        ];
+        assert_eq!(run(&proxy, &none, &[])[0].verdict, "traefik_or_dispatch");
+        // Only the edge saw it.
+        let edge = [
+            end(Layer::Cloudflared, 400 * S, None, "ended_abruptly"),
+            end(Layer::Dispatch, 900 * S, Some(600_000.0), "graceful"),
+        ];
+        let d = run(&edge, &none, &[]);
+        assert_eq!((d.len(), d[0].verdict.as_str()), (1, "cloudflare_edge"));
+        // Long connections are not drops; a short graceful close is not a drop.
+        let fine = [
+            end(
+                Layer::Dispatch,
+                500 * S,
+                Some(3_600_000.0),
+                "downstream_closed",
+            ),
+            end(Layer::Dispatch, 600 * S, Some(2_000.0), "graceful"),
+        ];
+        assert!(run(&fine, &none, &[]).is_empty());
+    }
+
+    #[test]
+    fn markers_and_bursts() {
+        let mut counts = BurstCounts::default();
+        counts.add(1, 100 * S + 900_000); // a reset in the next second
+        let phone = [end(
+            Layer::Dispatch,
+            99 * S + 500_000,
+            Some(3_000.0),
+            "downstream_closed",
+        )];
+        assert_eq!(run(&phone, &counts, &[])[0].verdict, "serve_stall");
+        let burst = BurstRow {
+            source: "*".into(),
+            signature: "context canceled".into(),
+            start: 50 * S,
+            end: 51 * S,
+            seconds: 1,
+            events: 9,
+            peak: 9,
+            threshold: 5,
+        };
+        let at_burst = [end(
+            Layer::Dispatch,
+            50 * S + 1,
+            Some(3_000.0),
+            "downstream_closed",
+        )];
+        let d = run(
+            &at_burst,
+            &BurstCounts::default(),
+            std::slice::from_ref(&burst),
+        );
+        assert_eq!(d[0].verdict, "last_mile+burst");
+    }
+
+    #[test]
+    fn each_end_is_used_once() {
+        // Two drops in the same second, two Traefik lines: one each, by duration.
+        let ends = [
+            end(Layer::Dispatch, 10 * S, Some(1_000.0), "downstream_closed"),
+            end(
+                Layer::Dispatch,
+                10 * S + 1,
+                Some(50_000.0),
+                "downstream_closed",
+            ),
+            end(Layer::Traefik, 10 * S + 2, Some(50_010.0), "closed"),
+            end(Layer::Traefik, 10 * S + 3, Some(1_005.0), "closed"),
+        ];
+        let d = run(&ends, &BurstCounts::default(), &[]);
+        assert_eq!(d.len(), 2);
+        assert!(d.iter().all(|d| d.layers == "traefik,dispatch"), "{d:?}");
+        assert!(
+            d[0].evidence.contains(&format!("s@{}", 10 * S + 3)),
+            "{d:?}"
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! After the pass: the incident tables of the whole run (bursts, sockets, histogram, drops,
+//! findings), built from every source's merged [`Analyses`](crate::analyses::Analyses), and
+//! the ranked headline a person reads first.
+
+use coroner_parse::format::Payload;
+
+use crate::analyses::Analyzer;
+use crate::bursts::{BurstCounts, BurstRow, burst_rows};
+use crate::config::RunConfig;
+use crate::drops::{Drop, DropContext, SERVE_MARKERS, drops};
+use crate::findings::{FindingRow, Kind, human_secs};
+use crate::pipeline::RunResult;
+use crate::sockets::{HistogramRow, Layer, SocketRow, histogram};
+use crate::templates::TemplateRow;
+
+/// Every incident table of a run.
+pub struct Incident<'r> {
+    pub bursts: Vec<BurstRow>,
+    pub sockets: Vec<SocketRow<'r>>,
+    pub histogram: Vec<HistogramRow>,
+    pub drops: Vec<Drop>,
+    pub findings: Vec<FindingRow>,
+}
+
+impl<'r> Incident<'r> {
+    pub fn of(result: &'r RunResult, config: &RunConfig) -> Incident<'r> {
+        let analyzer = Analyzer::new(&config.analysis);
+        let sources: Vec<_> = result.sources.iter().filter(|s| !s.archive).collect();
+        let counts: Vec<(&str, &BurstCounts)> = sources
+            .iter()
+            .map(|s| (s.name.as_str(), &s.analyses.bursts))
+            .collect();
+        let bursts = burst_rows(
+            &counts,
+            &analyzer.burst_names,
+            config.analysis.burst_threshold,
+        );
+        let mut all = BurstCounts::default();
+        for (_, c) in &counts {
+            all.merge(c);
+        }
+        let sockets: Vec<SocketRow> = sources
+            .iter()
+            .flat_map(|s| {
+                s.analyses.sockets.ends.iter().map(|end| SocketRow {
+                    source: s.name.as_str(),
+                    end,
+                })
+            })
+            .collect();
+        let histogram = histogram(&sockets);
+        let cloudflared_present = sources.iter().any(|s| {
+            s.stats.payload_records[Payload::Cloudflared as usize]
+                + s.stats.payload_records[Payload::CloudflaredJson as usize]
+                > 0
+        });
+        let markers = analyzer.signatures(&SERVE_MARKERS);
+        let drops = drops(
+            &sockets,
+            &DropContext {
+                short_ms: config.analysis.short_ms as f64,
+                skew_us: config.analysis.skew_ms as i64 * 1000,
+                bursts: &bursts,
+                counts: &all,
+                markers: &markers,
+                cloudflared_present,
+            },
+        );
+        let mut findings: Vec<FindingRow> = sources
+            .iter()
+            .flat_map(|s| {
+                s.analyses.findings.rows.iter().map(|f| FindingRow {
+                    source: s.name.clone(),
+                    found: f.clone(),
+                })
+            })
+            .collect();
+        findings.sort_by(|a, b| {
+            a.found
+                .ts
+                .cmp(&b.found.ts)
+                .then_with(|| a.source.cmp(&b.source))
+                .then(a.found.offset.cmp(&b.found.offset))
+        });
+        Incident {
+            bursts,
+            sockets,
+            histogram,
+            drops,
+            findings,
+        }
+    }
+
+    /// Short sockets per layer.
+    pub fn short_by_layer(&self, short_ms: f64) -> Vec<(Layer, u64)> {
+        let mut by: std::collections::BTreeMap<Layer, u64> = Default::default();
+        for s in &self.sockets {
+            if s.end.duration_ms.is_some_and(|d| d < short_ms) {
+                *by.entry(s.end.layer).or_default() += 1;
+            }
+        }
+        by.into_iter().collect()
+    }
+}
+
+/// One line of the headline: what, and which table has the detail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Headline {
+    pub text: String,
+    pub table: &'static str,
+    /// Higher first; fixed per kind of line, then by size, so the order is stable.
+    pub rank: u64,
+}
+
+/// The ranked headline: findings that end outages first (OOM kills, full disks, port
+/// exhaustion, restart loops, worker timeouts, expired certificates, silences), then bursts,
+/// short sockets and their dominant verdict, then the biggest template by bytes.
+pub fn headline(inc: &Incident, templates: &[TemplateRow], short_ms: f64) -> Vec<Headline> {
+    let mut out = Vec::new();
+    let by_kind = |k: Kind| inc.findings.iter().filter(move |f| f.found.kind == k);
+    let when = |ts: Option<i64>| ts.map(crate::report::iso_micros).unwrap_or_default();
+
+    // OOM kills: per victim, most killed first.
+    let mut victims: std::collections::BTreeMap<&str, (u64, Option<i64>, Option<i64>)> =
+        Default::default();
+    for f in by_kind(Kind::OomKill) {
+        let v = victims
+            .entry(f.found.subject.as_deref().unwrap_or("?"))
+            .or_default();
+        v.0 += f.found.count;
+        v.1 = v.1.or(f.found.ts);
+        v.2 = f.found.ts.or(v.2);
+    }
+    if !victims.is_empty() {
+        let total: u64 = victims.values().map(|v| v.0).sum();
+        let mut list: Vec<_> = victims.iter().collect();
+        list.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+        let first = victims.values().filter_map(|v| v.1).min();
+        out.push(Headline {
+            text: format!(
+                "OOM killer: {total} kill(s) from {}: {}",
+                when(first),
+                list.iter()
+                    .take(5)
+                    .map(|(n, v)| format!("{n} x{}", v.0))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            table: "findings.parquet",
+            rank: 9_000 + total.min(999),
+        });
+    }
+    let simple = [
+        (Kind::DiskFull, "disk full", 8_900),
+        (
+            Kind::PortExhaustion,
+            "ports exhausted (Cannot assign requested address)",
+            8_800,
+        ),
+        (Kind::RestartLoop, "restart loop", 8_700),
+        (Kind::WorkerTimeout, "worker timeouts", 8_600),
+        (Kind::TlsExpired, "expired TLS certificate", 8_500),
+    ];
+    for (kind, what, rank) in simple {
+        let rows: Vec<_> = by_kind(kind).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let n: u64 = rows.iter().map(|f| f.found.count).sum();
+        let mut sources: Vec<&str> = rows.iter().map(|f| f.source.as_str()).collect();
+        sources.sort_unstable();
+        sources.dedup();
+        let subjects: Vec<&str> = {
+            let mut s: Vec<&str> = rows
+                .iter()
+                .filter_map(|f| f.found.subject.as_deref())
+                .collect();
+            s.sort_unstable();
+            s.dedup();
+            s
+        };
+        let detail = if kind == Kind::RestartLoop {
+            rows.iter()
+                .map(|f| f.found.detail.clone())
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            format!(
+                "{n} line(s) from {} to {} in {}{}",
+                when(rows.first().and_then(|f| f.found.ts)),
+                when(rows.last().and_then(|f| f.found.ts)),
+                sources
+                    .iter()
+                    .take(3)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if subjects.is_empty() || subjects.len() > 4 {
+                    String::new()
+                } else {
+                    format!(" ({})", subjects.join(", "))
+                }
+            )
+        };
+        out.push(Headline {
+            text: format!("{what}: {detail}"),
+            table: "findings.parquet",
+            rank: rank + n.min(99),
+        });
+    }
+    if let Some(s) = by_kind(Kind::Silence).max_by(|a, b| {
+        silence_secs(&a.found.detail)
+            .cmp(&silence_secs(&b.found.detail))
+            .then(b.found.ts.cmp(&a.found.ts))
+    }) {
+        out.push(Headline {
+            text: format!("{} went silent: {}", s.source, s.found.detail),
+            table: "findings.parquet",
+            rank: 8_400,
+        });
+    }
+
+    // Bursts across all sources, biggest first.
+    let mut star: Vec<&BurstRow> = inc.bursts.iter().filter(|b| b.source == "*").collect();
+    star.sort_by(|a, b| b.events.cmp(&a.events).then(a.start.cmp(&b.start)));
+    if !star.is_empty() {
+        let mut sigs: Vec<&str> = star.iter().map(|b| b.signature.as_str()).collect();
+        sigs.sort_unstable();
+        sigs.dedup();
+        let top = star[0];
+        out.push(Headline {
+            text: format!(
+                "{} burst(s) of {}; biggest: {} x{} in {} s from {}",
+                star.len(),
+                sigs.join(", "),
+                top.signature,
+                top.events,
+                top.seconds,
+                when(Some(top.start)),
+            ),
+            table: "bursts.parquet",
+            rank: 7_000 + star.len().min(999) as u64,
+        });
+    }
+
+    // Short sockets by layer and the dominant verdict.
+    let short = inc.short_by_layer(short_ms);
+    if !short.is_empty() {
+        let mut verdicts: std::collections::BTreeMap<&str, u64> = Default::default();
+        for d in &inc.drops {
+            *verdicts.entry(d.verdict.as_str()).or_default() += 1;
+        }
+        let mut v: Vec<_> = verdicts.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        out.push(Headline {
+            text: format!(
+                "short sockets (< {}): {}; drops by verdict: {}",
+                human_secs((short_ms / 1000.0) as i64),
+                short
+                    .iter()
+                    .map(|(l, n)| format!("{} {n}", l.id()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                v.iter()
+                    .take(4)
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            table: "drops.parquet",
+            rank: 6_000,
+        });
+    }
+
+    // The biggest template by bytes: what fills the disk.
+    if let Some(t) = templates
+        .iter()
+        .filter(|t| t.source != "*" && !t.template.template.starts_with('<'))
+        .max_by(|a, b| {
+            a.share()
+                .total_cmp(&b.share())
+                .then(b.source.cmp(&a.source))
+                .then(b.template.template.cmp(&a.template.template))
+        })
+    {
+        out.push(Headline {
+            text: format!(
+                "biggest template: {:.1}% of {} ({} bytes): {}",
+                t.share() * 100.0,
+                t.source,
+                t.template.bytes,
+                crate::findings::lossy(t.template.template.as_bytes(), 120)
+            ),
+            table: "templates.parquet",
+            rank: if t.share() >= 0.5 { 8_450 } else { 5_000 },
+        });
+    }
+    out.sort_by(|a, b| b.rank.cmp(&a.rank).then(a.text.cmp(&b.text)));
+    out
+}
+
+/// The gap length back out of a silence detail (`no records for 2h 21m 40s ...`).
+fn silence_secs(detail: &str) -> i64 {
+    let Some(rest) = detail.strip_prefix("no records for ") else {
+        return 0;
+    };
+    let mut total = 0;
+    for part in rest.split(' ').take(3) {
+        let (n, unit) = part.split_at(part.len().saturating_sub(1));
+        let Ok(n) = n.parse::<i64>() else { break };
+        total += n * match unit {
+            "h" => 3600,
+            "m" => 60,
+            "s" => 1,
+            _ => break,
+        };
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silence_lengths_read_back() {
+        assert_eq!(silence_secs("no records for 2h 21m 40s after x"), 8500);
+        assert_eq!(silence_secs("no records for 45s after x"), 45);
+        assert_eq!(silence_secs("other"), 0);
+    }
+}

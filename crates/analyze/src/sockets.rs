@@ -1,0 +1,555 @@
+//! `sockets.parquet` and `socket_histogram.parquet`: every layer's view of a long-lived
+//! connection's end (WebSocket, streaming), and how long they lived.
+//!
+//! A healthy WebSocket lives for hours; a short one is a drop the user felt. Each layer that
+//! logs a connection's end gives one row (rules in `docs/reports.md`):
+//! - `traefik`, `nginx`: an access line of an upgraded request (status 101) or of a request
+//!   to a WebSocket path (`--ws-path`); duration from the log's duration (Traefik `<n>ms`,
+//!   JSON `Duration`; nginx `$request_time`). Traefik stamps the request's start, so its end
+//!   is start + duration; nginx stamps the end. Cause `closed` for an upgraded connection,
+//!   `status_<N>` for a handshake answered otherwise.
+//! - `dispatch`: a `ws close dur_ms=N cause=C` message in any source (cause as logged).
+//! - `cloudflared`: `Request failed ... type=ws` (no duration; cause `ended_abruptly` for
+//!   `Incoming request ended abruptly`, else the error text). Its companion line (`ERR
+//!   error="Incoming request ended abruptly..."` with an empty message) is the same failure
+//!   and is not counted twice.
+//! - `mastodon-streaming`: the first `Ending stream` / `Tried writing to closed socket` of a
+//!   request id, duration from the first line of that request id when seen.
+//!
+//! Rows keep their arrival order per source (chunks fold in order), so 1 and N threads give
+//! the same table. Bounds: [`MAX_ENDS`] rows and [`MAX_STREAMS`] open request ids per source;
+//! beyond them ends are only counted ([`SocketEnds::dropped`]).
+
+use std::collections::{HashMap, HashSet};
+
+use coroner_parse::formats::cloudflared::{Cause, ConnType, Kind as CfKind};
+use coroner_parse::formats::npmlog::Kind as StreamKind;
+use coroner_parse::payload::Parsed;
+use coroner_parse::timestamp::Micros;
+
+use crate::event::Event;
+use crate::findings::lossy;
+use crate::table::{self, Column};
+
+/// Socket ends kept per source.
+pub const MAX_ENDS: usize = 2_000_000;
+/// Request ids of the streaming server remembered per source (first time seen).
+pub const MAX_STREAMS: usize = 1_000_000;
+
+/// Upper bounds of the histogram buckets, in ms (the last one is +inf).
+pub const BUCKETS_MS: [f64; 13] = [
+    1_000.0,
+    2_000.0,
+    5_000.0,
+    10_000.0,
+    20_000.0,
+    30_000.0,
+    60_000.0,
+    120_000.0,
+    300_000.0,
+    600_000.0,
+    1_800_000.0,
+    3_600_000.0,
+    f64::INFINITY,
+];
+
+/// Which layer of the path logged the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    Cloudflared,
+    Traefik,
+    Nginx,
+    Dispatch,
+    MastodonStreaming,
+}
+
+impl Layer {
+    pub fn id(self) -> &'static str {
+        match self {
+            Layer::Cloudflared => "cloudflared",
+            Layer::Traefik => "traefik",
+            Layer::Nginx => "nginx",
+            Layer::Dispatch => "dispatch",
+            Layer::MastodonStreaming => "mastodon-streaming",
+        }
+    }
+}
+
+/// One observed end of a connection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SocketEnd {
+    /// When it ended (UTC µs).
+    pub ts: Option<Micros>,
+    pub layer: Layer,
+    pub duration_ms: Option<f64>,
+    pub cause: String,
+    pub client: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<u16>,
+    /// Byte offset of the record in its source.
+    pub offset: u64,
+}
+
+/// What a run's socket analysis is told.
+#[derive(Clone, Debug)]
+pub struct SocketRules {
+    /// Request paths that are WebSockets even when not answered 101 (`--ws-path`).
+    pub ws_paths: Vec<String>,
+}
+
+impl SocketRules {
+    fn is_ws_path(&self, target: &[u8]) -> bool {
+        let path = target.split(|&b| b == b'?').next().unwrap_or(target);
+        self.ws_paths.iter().any(|p| {
+            let p = p.as_bytes();
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest[0] == b'/')
+        })
+    }
+}
+
+/// The socket ends of one source.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SocketEnds {
+    pub ends: Vec<SocketEnd>,
+    pub dropped: u64,
+    /// Streaming request id -> first time seen.
+    first_seen: HashMap<Box<[u8]>, Micros, foldhash::fast::FixedState>,
+    /// Streaming request ids already ended (their later closed-socket lines are the same
+    /// end).
+    ended: HashSet<Box<[u8]>, foldhash::fast::FixedState>,
+}
+
+/// `ws close dur_ms=N cause=C user=U`: the dispatch proxy's end-of-WebSocket line.
+pub const WS_CLOSE: &str = "ws close ";
+
+impl SocketEnds {
+    /// Look at one record; `ws_close` tells whether its message holds [`WS_CLOSE`].
+    pub fn observe(&mut self, rules: &SocketRules, ev: &Event, ws_close: bool) {
+        if ws_close && let Some(end) = dispatch_close(ev) {
+            return self.push(end);
+        }
+        if let Some(req) = ev.parsed.request() {
+            let upgraded = req.status == Some(101);
+            if !upgraded && !req.target.is_some_and(|t| rules.is_ws_path(t)) {
+                return;
+            }
+            let (layer, end_ts, client) = match ev.parsed {
+                Parsed::TraefikClf(r) => (
+                    Layer::Traefik,
+                    r.clf
+                        .time
+                        .map(|t| t + r.duration_ms.unwrap_or(0) as i64 * 1000),
+                    r.clf.client,
+                ),
+                Parsed::TraefikJson(r) => (
+                    Layer::Traefik,
+                    r.end
+                        .or_else(|| Some(r.start? + r.duration_ns.unwrap_or(0) as i64 / 1000)),
+                    r.client_host.map(|h| h.raw()),
+                ),
+                Parsed::NginxAccess(r) => (Layer::Nginx, ev.ts, r.client),
+                Parsed::NginxCustom(r) => (Layer::Nginx, ev.ts, r.remote_addr()),
+                _ => return,
+            };
+            return self.push(SocketEnd {
+                ts: end_ts.or(ev.ts),
+                layer,
+                duration_ms: ev.latency_ms(),
+                cause: match req.status {
+                    Some(101) => "closed".into(),
+                    Some(s) => format!("status_{s}"),
+                    None => "unknown".into(),
+                },
+                client: client.map(|c| lossy(c, 64)),
+                path: req.target.map(|t| lossy(t, 200)),
+                status: req.status,
+                offset: ev.offset,
+            });
+        }
+        match ev.parsed {
+            Parsed::Cloudflared(r) if r.kind() == CfKind::RequestFailed => {
+                if r.type_() != Some(ConnType::Ws) {
+                    return;
+                }
+                let error = r.error().map(|e| e.value);
+                self.cloudflared_end(ev, r.cause(), error, r.dest().map(|d| d.value));
+            }
+            Parsed::CloudflaredJson(r) if r.kind() == CfKind::RequestFailed => {
+                if r.type_() != Some(ConnType::Ws) {
+                    return;
+                }
+                let error = r.error.map(|e| e.raw());
+                self.cloudflared_end(ev, r.cause(), error, r.dest().map(|d| d.raw()));
+            }
+            Parsed::MastodonStreaming(r) => {
+                self.stream_line(ev, r.request_id(), r.kind());
+            }
+            Parsed::MastodonStreamingJson(r) => {
+                self.stream_line(ev, r.request_id(), r.kind());
+            }
+            _ => {}
+        }
+    }
+
+    fn cloudflared_end(
+        &mut self,
+        ev: &Event,
+        cause: Option<Cause>,
+        error: Option<&[u8]>,
+        dest: Option<&[u8]>,
+    ) {
+        let cause = match (cause, error) {
+            (Some(Cause::RequestEndedAbruptly), _) => "ended_abruptly".to_string(),
+            (_, Some(e)) => lossy(e.trim_ascii_start().strip_prefix(b"\"").unwrap_or(e), 80)
+                .trim_end_matches('"')
+                .to_string(),
+            (_, None) => "unknown".to_string(),
+        };
+        let path = dest.map(|d| {
+            // `https://host/path?q`: keep the path.
+            let d = d.strip_prefix(b"\"").unwrap_or(d);
+            let after_scheme = memchr::memmem::find(d, b"://").map_or(0, |i| i + 3);
+            let p = memchr::memchr(b'/', &d[after_scheme..])
+                .map_or(&d[d.len()..], |i| &d[after_scheme + i..]);
+            lossy(p.strip_suffix(b"\"").unwrap_or(p), 200)
+        });
+        self.push(SocketEnd {
+            ts: ev.ts,
+            layer: Layer::Cloudflared,
+            duration_ms: None,
+            cause,
+            client: None,
+            path,
+            status: None,
+            offset: ev.offset,
+        });
+    }
+
+    fn stream_line(&mut self, ev: &Event, id: Option<&[u8]>, kind: StreamKind) {
+        let Some(id) = id else { return };
+        if let Some(ts) = ev.ts
+            && !self.first_seen.contains_key(id)
+            && self.first_seen.len() < MAX_STREAMS
+        {
+            self.first_seen.insert(id.into(), ts);
+        }
+        let cause = match kind {
+            StreamKind::EndingStream => "ending_stream",
+            StreamKind::TriedWritingToClosedSocket => "closed_socket",
+            _ => return,
+        };
+        if self.ended.contains(id) || self.ended.len() >= MAX_STREAMS {
+            return;
+        }
+        self.ended.insert(id.into());
+        self.push(SocketEnd {
+            ts: ev.ts,
+            layer: Layer::MastodonStreaming,
+            duration_ms: None,
+            cause: cause.into(),
+            client: Some(lossy(id, 64)),
+            path: None,
+            status: None,
+            offset: ev.offset,
+        });
+    }
+
+    fn push(&mut self, end: SocketEnd) {
+        if self.ends.len() < MAX_ENDS {
+            self.ends.push(end);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Append a later part of the same source (chunks arrive in order).
+    pub fn merge(&mut self, other: &SocketEnds) {
+        for (id, &ts) in &other.first_seen {
+            let room = self.first_seen.len() < MAX_STREAMS;
+            match self.first_seen.get_mut(id) {
+                Some(t) => *t = (*t).min(ts),
+                None if room => {
+                    self.first_seen.insert(id.clone(), ts);
+                }
+                None => {}
+            }
+        }
+        for end in &other.ends {
+            if end.layer == Layer::MastodonStreaming
+                && let Some(id) = &end.client
+            {
+                // Ended in an earlier chunk already: a later line of the same end.
+                if self.ended.contains(id.as_bytes()) {
+                    continue;
+                }
+                if self.ended.len() < MAX_STREAMS {
+                    self.ended.insert(id.as_bytes().into());
+                }
+            }
+            self.push(end.clone());
+        }
+        self.dropped += other.dropped;
+    }
+
+    /// Close the books: streaming durations from each request id's first line.
+    pub fn finish(&mut self) {
+        for end in &mut self.ends {
+            if end.layer == Layer::MastodonStreaming
+                && let (Some(ts), Some(id)) = (end.ts, &end.client)
+                && let Some(first) = self.first_seen.get(id.as_bytes())
+            {
+                end.duration_ms = Some((ts - first) as f64 / 1000.0);
+            }
+        }
+        self.first_seen = HashMap::default();
+        self.ended = HashSet::default();
+    }
+}
+
+/// `ws close dur_ms=1234 cause=downstream_closed user=wizard` anywhere in the message.
+fn dispatch_close(ev: &Event) -> Option<SocketEnd> {
+    let m = ev.message;
+    let at = memchr::memmem::find(m, WS_CLOSE.as_bytes())?;
+    let rest = &m[at + WS_CLOSE.len()..];
+    let mut duration_ms = None;
+    let mut cause = None;
+    let mut user = None;
+    for pair in rest.split(|&b| b == b' ') {
+        if let Some(v) = pair.strip_prefix(b"dur_ms=") {
+            duration_ms = std::str::from_utf8(v)
+                .ok()
+                .and_then(|v| v.parse::<f64>().ok());
+        } else if let Some(v) = pair.strip_prefix(b"cause=") {
+            cause = Some(lossy(v, 64));
+        } else if let Some(v) = pair.strip_prefix(b"user=") {
+            user = Some(lossy(v, 64));
+        }
+    }
+    Some(SocketEnd {
+        ts: ev.ts,
+        layer: Layer::Dispatch,
+        duration_ms: Some(duration_ms?),
+        cause: cause.unwrap_or_else(|| "unknown".into()),
+        client: user,
+        path: None,
+        status: None,
+        offset: ev.offset,
+    })
+}
+
+/// One row of `sockets.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SocketRow<'a> {
+    pub source: &'a str,
+    pub end: &'a SocketEnd,
+}
+
+pub fn sockets_batch(rows: &[SocketRow]) -> Result<arrow_array::RecordBatch, String> {
+    table::batch(vec![
+        Column::timestamp("ts", rows.iter().map(|r| r.end.ts)),
+        Column::utf8("source", rows.iter().map(|r| Some(r.source))),
+        Column::utf8("layer", rows.iter().map(|r| Some(r.end.layer.id()))),
+        Column::f64("duration_ms", rows.iter().map(|r| r.end.duration_ms)),
+        Column::utf8("cause", rows.iter().map(|r| Some(r.end.cause.as_str()))),
+        Column::utf8("client", rows.iter().map(|r| r.end.client.as_deref())),
+        Column::utf8("path", rows.iter().map(|r| r.end.path.as_deref())),
+        Column::u64("status", rows.iter().map(|r| r.end.status.map(u64::from))),
+        Column::u64("offset", rows.iter().map(|r| Some(r.end.offset))),
+    ])
+}
+
+/// One row of `socket_histogram.parquet`: sockets of a (layer, cause) whose duration is in
+/// (previous bound, `le_ms`]; `le_ms` null for the ends logged without a duration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistogramRow {
+    pub layer: Layer,
+    pub cause: String,
+    pub le_ms: Option<f64>,
+    pub count: u64,
+}
+
+/// Fixed buckets per (layer, cause); every bucket is written (zeros too) so a plot of one
+/// (layer, cause) has the same x axis as any other. Not cumulative.
+pub fn histogram(ends: &[SocketRow]) -> Vec<HistogramRow> {
+    let mut groups: std::collections::BTreeMap<(Layer, &str), ([u64; 13], u64)> =
+        Default::default();
+    for r in ends {
+        let g = groups
+            .entry((r.end.layer, r.end.cause.as_str()))
+            .or_default();
+        match r.end.duration_ms {
+            Some(d) => {
+                let i = BUCKETS_MS.iter().position(|&le| d <= le).unwrap_or(12);
+                g.0[i] += 1;
+            }
+            None => g.1 += 1,
+        }
+    }
+    let mut rows = Vec::new();
+    for ((layer, cause), (buckets, unknown)) in groups {
+        let timed: u64 = buckets.iter().sum();
+        if timed > 0 {
+            for (i, &count) in buckets.iter().enumerate() {
+                rows.push(HistogramRow {
+                    layer,
+                    cause: cause.to_string(),
+                    le_ms: Some(BUCKETS_MS[i]),
+                    count,
+                });
+            }
+        }
+        if unknown > 0 {
+            rows.push(HistogramRow {
+                layer,
+                cause: cause.to_string(),
+                le_ms: None,
+                count: unknown,
+            });
+        }
+    }
+    rows
+}
+
+pub fn histogram_batch(rows: &[HistogramRow]) -> Result<arrow_array::RecordBatch, String> {
+    table::batch(vec![
+        Column::utf8("layer", rows.iter().map(|r| Some(r.layer.id()))),
+        Column::utf8("cause", rows.iter().map(|r| Some(r.cause.as_str()))),
+        Column::f64("le_ms", rows.iter().map(|r| r.le_ms)),
+        Column::u64("count", rows.iter().map(|r| Some(r.count))),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use coroner_parse::payload::PayloadParser;
+
+    fn rules() -> SocketRules {
+        SocketRules {
+            ws_paths: vec!["/ws".into(), "/api/v1/streaming".into()],
+        }
+    }
+
+    fn feed(s: &mut SocketEnds, ts: Option<Micros>, offset: u64, line: &[u8]) {
+        let mut p = PayloadParser::new(0, None);
+        let (_, parsed) = p.parse(line);
+        let ev = Event {
+            ts: ts.or(parsed.time()),
+            offset,
+            len: line.len() as u64 + 1,
+            message: line,
+            parsed: &parsed,
+            priority: None,
+            ident: b"",
+        };
+        let ws_close = memchr::memmem::find(line, WS_CLOSE.as_bytes()).is_some();
+        s.observe(&rules(), &ev, ws_close);
+    }
+
+    #[test]
+    fn every_layer_gives_its_row() {
+        let mut s = SocketEnds::default();
+        feed(&mut s, None, 0, br#"10.42.3.17 - - [02/Jul/2026:15:42:00 +0000] "GET /ws HTTP/1.1" 101 0 "-" "-" 7 "t3code-t3@kubernetescrd" "http://10.0.20.31:8080" 17000ms"#);
+        feed(
+            &mut s,
+            Some(1),
+            100,
+            b"2026/07/02 15:42:17 ws close dur_ms=16500 cause=downstream_closed user=wizard",
+        );
+        feed(&mut s, None, 200, br#"2026-07-02T15:42:17Z ERR Request failed error="Incoming request ended abruptly: context canceled" connIndex=0 dest=https://t3.example.net/ws event=0 ip=198.41.192.7 type=ws"#);
+        feed(&mut s, None, 300, br#"2026-07-02T15:42:17Z ERR  error="Incoming request ended abruptly: context canceled" cfRay=7e0bcf1fbfe63daa-LHR event=1 originService=http://traefik"#);
+        feed(&mut s, None, 400, br#"192.0.2.1 - - [02/Jul/2026:15:42:00 +0000] "GET /api/v1/streaming?stream=user HTTP/1.1" 502 0 "-" "-" rt=0.004"#);
+        feed(
+            &mut s,
+            None,
+            500,
+            br#"192.0.2.1 - - [02/Jul/2026:15:42:00 +0000] "GET /wsx HTTP/1.1" 200 0 "-" "-""#,
+        );
+        let got: Vec<_> = s
+            .ends
+            .iter()
+            .map(|e| (e.layer, e.cause.as_str(), e.duration_ms, e.offset))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Layer::Traefik, "closed", Some(17000.0), 0),
+                (Layer::Dispatch, "downstream_closed", Some(16500.0), 100),
+                (Layer::Cloudflared, "ended_abruptly", None, 200),
+                (Layer::Nginx, "status_502", Some(4.0), 400),
+            ]
+        );
+        // Traefik's end = start + duration.
+        assert_eq!(s.ends[0].ts, Some(1_783_006_920_000_000 + 17_000_000));
+        assert_eq!(s.ends[2].path.as_deref(), Some("/ws"));
+        assert_eq!(s.ends[1].client.as_deref(), Some("wizard"));
+    }
+
+    #[test]
+    fn streaming_ends_once_per_request_id_with_duration_across_chunks() {
+        let id = "6d2c6a2b-0e06-4afe-a449-a42f861855b2";
+        let line = |m: &str| format!("verb {id} {m}").into_bytes();
+        let start = line("Starting stream from timeline:1 for user 7");
+        let closed = format!("ERR! {id} Tried writing to closed socket").into_bytes();
+        let mut whole = SocketEnds::default();
+        let (mut a, mut b) = (SocketEnds::default(), SocketEnds::default());
+        feed(&mut whole, Some(1_000_000), 0, &start);
+        feed(&mut a, Some(1_000_000), 0, &start);
+        for i in 0..4u64 {
+            let t = Some(5_000_000 + i as i64);
+            feed(&mut whole, t, 100 + i, &closed);
+            feed(if i < 2 { &mut a } else { &mut b }, t, 100 + i, &closed);
+        }
+        a.merge(&b);
+        whole.finish();
+        a.finish();
+        assert_eq!(whole.ends.len(), 1, "{:?}", whole.ends);
+        assert_eq!(a, whole);
+        assert_eq!(whole.ends[0].duration_ms, Some(4000.0));
+        assert_eq!(whole.ends[0].cause, "closed_socket");
+    }
+
+    #[test]
+    fn histogram_counts_every_end_once() {
+        let mk = |d: Option<f64>, cause: &str| SocketEnd {
+            ts: None,
+            layer: Layer::Dispatch,
+            duration_ms: d,
+            cause: cause.into(),
+            client: None,
+            path: None,
+            status: None,
+            offset: 0,
+        };
+        let ends = [
+            mk(Some(500.0), "a"),
+            mk(Some(1000.0), "a"),
+            mk(Some(1000.1), "a"),
+            mk(Some(1e9), "a"),
+            mk(None, "a"),
+            mk(Some(119_999.0), "b"),
+        ];
+        let rows: Vec<SocketRow> = ends
+            .iter()
+            .map(|e| SocketRow {
+                source: "s",
+                end: e,
+            })
+            .collect();
+        let h = histogram(&rows);
+        let total: u64 = h.iter().map(|r| r.count).sum();
+        assert_eq!(total, ends.len() as u64);
+        let a: Vec<u64> = h
+            .iter()
+            .filter(|r| r.cause == "a")
+            .map(|r| r.count)
+            .collect();
+        assert_eq!(a[0], 2); // <= 1 s (1000.0 is inclusive)
+        assert_eq!(a[1], 1); // <= 2 s
+        assert_eq!(a[12], 1); // +inf
+        assert_eq!(*a.last().unwrap(), 1); // no duration
+        let b = h.iter().find(|r| r.cause == "b" && r.count == 1).unwrap();
+        assert_eq!(b.le_ms, Some(120_000.0));
+    }
+}
