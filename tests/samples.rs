@@ -47,7 +47,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn t3_drop_sources_are_read_as_expected() {
     let sample = samples().join("t3-drop");
     let expected: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(sample.join("expected.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(samples().join("t3-drop.expected.json")).unwrap())
+            .unwrap();
     let (code, rows, stderr) = detect(&[&sample], &[]);
     assert_eq!(code, 0, "{stderr}");
     let sources = expected["sources"].as_object().unwrap();

@@ -19,16 +19,17 @@
 //! bram at 16:12:40 (refused dials).
 //!
 //! Everything is simulated as structured events first ([`Ws`], [`Http`]); the three
-//! log files are renderings of those events, and the README/`expected.json` numbers
+//! log files are renderings of those events, and the story/`expected.json` numbers
 //! are counted from the rendered records, so they cannot drift from the data.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io;
-use std::path::Path;
 
+pub use crate::common::BURST_THRESHOLD;
+use crate::common::{Bundle, Burst, Bursts, json_counts};
 use crate::journald::{Cursor, Entry};
-use crate::out::{self, Written, json_str};
+use crate::out::{self, json_str};
 use crate::rng::SplitMix64;
 use crate::time::{self, MIN, MS, SEC};
 
@@ -43,15 +44,11 @@ pub const SUMMARY: &str =
 pub const DISPATCH_FILE: &str = "t3-dispatch.export";
 pub const TRAEFIK_FILE: &str = "traefik/access.log.gz";
 pub const CLOUDFLARED_FILE: &str = "cloudflared.log.zst";
-pub const README_FILE: &str = "README.md";
-pub const EXPECTED_FILE: &str = "expected.json";
 
 const SEED: u64 = 0x7433_2d64_726f_7001;
 
 /// A socket shorter than this is a drop the user felt (coroner's `--short-ms`).
 pub const SHORT_MS: u64 = 120_000;
-/// coroner's default `--burst-threshold`: matches per second that make a burst.
-pub const BURST_THRESHOLD: u64 = 5;
 
 const HOST: &str = "t3.example.net";
 const DEVVM: &str = "devvm";
@@ -1130,63 +1127,6 @@ fn render_cloudflared(sim: &Sim, rng: &mut SplitMix64) -> (Vec<u8>, Vec<Cloudfla
 // ---------------------------------------------------------------------------------
 // Counting what was written.
 
-/// Built-in burst signatures of coroner matched as text (reports.md, bursts).
-const TEXT_SIGNATURES: [&str; 7] = [
-    "context canceled",
-    "connection reset by peer",
-    "connection refused",
-    "Tried writing to closed socket",
-    "upstream timed out",
-    "no live upstreams",
-    "i/o timeout",
-];
-/// Access-log status signatures, named as in expected.json.
-const STATUS_SIGNATURES: [(u16, &str); 2] = [(502, "http 502"), (504, "http 504")];
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Burst {
-    source: &'static str,
-    signature: &'static str,
-    /// First second of the run, µs.
-    start: i64,
-    seconds: u64,
-    events: u64,
-    peak: u64,
-}
-
-/// Maximal runs of consecutive seconds with at least [`BURST_THRESHOLD`] matches.
-fn find_bursts(
-    source: &'static str,
-    signature: &'static str,
-    per_sec: &BTreeMap<i64, u64>,
-) -> Vec<Burst> {
-    let mut out: Vec<Burst> = Vec::new();
-    let mut open = false;
-    for (&sec, &n) in per_sec {
-        if n < BURST_THRESHOLD {
-            open = false;
-            continue;
-        }
-        match out.last_mut() {
-            Some(b) if open && b.start / SEC + b.seconds as i64 == sec => {
-                b.seconds += 1;
-                b.events += n;
-                b.peak = b.peak.max(n);
-            }
-            _ => out.push(Burst {
-                source,
-                signature,
-                start: sec * SEC,
-                seconds: 1,
-                events: n,
-                peak: n,
-            }),
-        }
-        open = true;
-    }
-    out
-}
-
 /// Everything the README and expected.json state, counted from the rendered files.
 #[derive(Debug, Default)]
 struct Stats {
@@ -1235,25 +1175,20 @@ fn count(
     cloudflared: &[CloudflaredOut],
 ) -> Stats {
     let mut st = Stats::default();
-    let contains =
-        |hay: &[u8], needle: &str| hay.windows(needle.len()).any(|w| w == needle.as_bytes());
-    let mut per_sec: BTreeMap<(&'static str, &'static str), BTreeMap<i64, u64>> = BTreeMap::new();
+    let contains = crate::common::contains;
+    let mut bursts = Bursts::default();
 
     for d in dispatch {
         st.dispatch_entries += 1;
         if !crate::journald::is_text_value(&d.message) {
             st.dispatch_binary += 1;
         }
-        for sig in TEXT_SIGNATURES {
+        for sig in crate::common::TEXT_SIGNATURES {
             if contains(&d.message, sig) {
                 *st.dispatch_sig.entry(sig).or_default() += 1;
-                *per_sec
-                    .entry((DISPATCH_FILE, sig))
-                    .or_default()
-                    .entry(d.realtime.div_euclid(SEC))
-                    .or_default() += 1;
             }
         }
+        bursts.text(DISPATCH_FILE, d.realtime, &d.message);
     }
     for cause in Cause::ALL {
         st.ws_close.insert(cause.as_str(), 0);
@@ -1277,28 +1212,16 @@ fn count(
                 st.traefik_ws_failed += 1;
             }
         }
-        for (status, sig) in STATUS_SIGNATURES {
-            if t.status == status {
-                *per_sec
-                    .entry((TRAEFIK_FILE, sig))
-                    .or_default()
-                    .entry(t.start.div_euclid(SEC))
-                    .or_default() += 1;
-            }
-        }
+        bursts.status(TRAEFIK_FILE, t.start, t.status);
     }
     for c in cloudflared {
         st.cloudflared_lines += 1;
-        for sig in TEXT_SIGNATURES {
+        for sig in crate::common::TEXT_SIGNATURES {
             if c.line.contains(sig) {
                 *st.cloudflared_sig.entry(sig).or_default() += 1;
-                *per_sec
-                    .entry((CLOUDFLARED_FILE, sig))
-                    .or_default()
-                    .entry(c.t.div_euclid(SEC))
-                    .or_default() += 1;
             }
         }
+        bursts.text(CLOUDFLARED_FILE, c.t, c.line.as_bytes());
         if c.line.contains(" Request failed ") {
             if c.line.ends_with(" type=ws") {
                 st.cloudflared_failed_ws += 1;
@@ -1311,19 +1234,7 @@ fn count(
         }
     }
 
-    // Bursts per source, then across all sources ("*").
-    let mut all: BTreeMap<&'static str, BTreeMap<i64, u64>> = BTreeMap::new();
-    for (&(source, sig), secs) in &per_sec {
-        st.bursts.extend(find_bursts(source, sig, secs));
-        for (&s, &n) in secs {
-            *all.entry(sig).or_default().entry(s).or_default() += n;
-        }
-    }
-    for (sig, secs) in &all {
-        st.bursts.extend(find_bursts("*", sig, secs));
-    }
-    st.bursts
-        .sort_by(|a, b| (a.source, a.signature, a.start).cmp(&(b.source, b.signature, b.start)));
+    st.bursts = bursts.finish();
 
     // Dispatch-side socket facts come from the ws close lines as rendered.
     let dispatch_burst_secs: Vec<(i64, u64)> = st
@@ -1409,7 +1320,7 @@ fn parse_close(message: &[u8]) -> Option<(u64, &'static str)> {
 }
 
 // ---------------------------------------------------------------------------------
-// README and expected.json.
+// The story (`t3-drop.md`) and `t3-drop.expected.json`.
 
 fn get<K: Ord>(m: &BTreeMap<K, u64>, k: &K) -> u64 {
     m.get(k).copied().unwrap_or(0)
@@ -1419,31 +1330,7 @@ fn sum<K>(m: &BTreeMap<K, u64>) -> u64 {
     m.values().sum()
 }
 
-fn json_counts<K: std::fmt::Display>(m: &BTreeMap<K, u64>) -> String {
-    let parts: Vec<String> = m
-        .iter()
-        .map(|(k, v)| format!("{}: {v}", json_str(&k.to_string())))
-        .collect();
-    format!("{{{}}}", parts.join(", "))
-}
-
 fn expected_json(st: &Stats, tl: &Timeline) -> String {
-    let bursts: Vec<String> = st
-        .bursts
-        .iter()
-        .map(|b| {
-            format!(
-                "    {{\"source\": {}, \"signature\": {}, \"start\": {}, \"end\": {}, \"seconds\": {}, \"events\": {}, \"peak\": {}}}",
-                json_str(b.source),
-                json_str(b.signature),
-                json_str(&time::rfc3339(b.start)),
-                json_str(&time::rfc3339(b.start + b.seconds as i64 * SEC)),
-                b.seconds,
-                b.events,
-                b.peak
-            )
-        })
-        .collect();
     let stall: BTreeMap<String, u64> = st
         .stall_cancels
         .iter()
@@ -1538,7 +1425,7 @@ fn expected_json(st: &Stats, tl: &Timeline) -> String {
         cfws = st.cloudflared_failed_ws,
         cfhttp = st.cloudflared_failed_http,
         churn = st.cloudflared_churn,
-        bursts = bursts.join(",\n"),
+        bursts = crate::common::bursts_json(&st.bursts),
         sdin = st.short_downstream_in_burst,
         sdout = st.short_downstream_outside_burst,
         sup = get(&st.ws_close_short, &"upstream_closed"),
@@ -1594,8 +1481,8 @@ fn readme(st: &Stats, tl: &Timeline) -> String {
 
 Generated by `coroner-gen samples` from `crates/gen/src/t3_drop.rs`. Do not edit by
 hand: change the generator and regenerate. Every number below is counted from the files by
-the generator, so it is true of these exact bytes; `expected.json` holds the same numbers
-for tests.
+the generator, so it is true of these exact bytes; `t3-drop.expected.json` (next to this
+file) holds the same numbers for tests. The directory `t3-drop/` holds only the log files.
 
 It reproduces the t3 drop-attribution runbook: one user's `t3 serve` is livelocked by a
 memory hog, every socket of that user dies in the same second, the reconnects die against the
@@ -1610,7 +1497,6 @@ server?
 | `{DISPATCH_FILE}` | `journalctl -u t3-dispatch -o export` on the devvm (`_HOSTNAME={DEVVM}`): the Go reverse proxy in front of every user's `t3 serve`; stdout lines with the Go `log` prefix. {binary} MESSAGEs are binary (trailing `\r`). | {de} entries |
 | `{TRAEFIK_FILE}` | Traefik v3 access log, CLF "common" format, filtered to router `{ROUTER}`; client is the cloudflared pod `{CLOUDFLARED_POD_IP}`; line time = request start, lines in the order written (request end); `RequestCount` has gaps (other routers). | {tl} lines |
 | `{CLOUDFLARED_FILE}` | `kubectl logs` of the single cloudflared pod (console text, UTC seconds): the pod's startup at {cfstart} (before the window), then the window. | {cl} lines |
-| `{EXPECTED_FILE}` | the numbers below, machine-readable | |
 
 Path: browser → Cloudflare edge → cloudflared → Traefik → `t3-dispatch` (`{DISPATCH_URL}`) →
 the user's `t3 serve` on `127.0.0.1:37xx` (wizard: 3773). {users} users, {clients} clients
@@ -1667,7 +1553,7 @@ cloudflared logs no duration.
 - Traefik 502: {b_t502}
 - all sources, `context canceled`: {b_all}
 
-(`expected.json` lists every burst of every built-in signature, per source and `*`.)
+(`t3-drop.expected.json` lists every burst of every built-in signature, per source and `*`.)
 
 **Drops** (short dispatch sockets, {sh_total}):
 - {sdin} short `downstream_closed` inside the cancel bursts: wizard's tabs that had reconnected
@@ -1677,7 +1563,7 @@ cloudflared logs no duration.
 - {sh_up} short `upstream_closed`: {sr_short} of them the serve stall (wizard's reconnect storm,
   port 3773), {rs_short} bram's serve restart.
 
-Ground truth per socket (`truth` in `expected.json`): {truth}; short: {truth_short}.
+Ground truth per socket (`truth` in `t3-drop.expected.json`): {truth}; short: {truth_short}.
 
 ## Exact wordings
 
@@ -1788,21 +1674,6 @@ cloudflared (note the two spaces after the first `ERR`):
 
 // ---------------------------------------------------------------------------------
 
-/// The sample's files, relative path → bytes, built in memory.
-pub struct Bundle {
-    pub files: Vec<(&'static str, Vec<u8>)>,
-}
-
-impl Bundle {
-    /// The bytes of one file.
-    pub fn file(&self, name: &str) -> Option<&[u8]> {
-        self.files
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, d)| d.as_slice())
-    }
-}
-
 /// Generates the whole sample in memory.
 pub fn build() -> io::Result<Bundle> {
     let mut rng = SplitMix64::new(SEED);
@@ -1824,20 +1695,10 @@ pub fn build() -> io::Result<Bundle> {
             (DISPATCH_FILE, dispatch),
             (TRAEFIK_FILE, out::gzip(&traefik)?),
             (CLOUDFLARED_FILE, out::zstd(&cloudflared, 3)?),
-            (README_FILE, readme(&stats, &sim.tl).into_bytes()),
-            (EXPECTED_FILE, expected_json(&stats, &sim.tl).into_bytes()),
         ],
+        story: readme(&stats, &sim.tl),
+        expected: expected_json(&stats, &sim.tl),
     })
-}
-
-/// Writes the sample into `dir` (normally `<samples>/t3-drop`).
-pub fn write(dir: &Path) -> io::Result<Vec<Written>> {
-    let bundle = build()?;
-    bundle
-        .files
-        .iter()
-        .map(|(name, data)| out::write_file(&dir.join(name), data))
-        .collect()
 }
 
 #[cfg(test)]
@@ -1934,7 +1795,7 @@ mod tests {
             ws += u64::from(path == "/ws");
             n += 1;
         }
-        let json = String::from_utf8(b.file(EXPECTED_FILE).unwrap().to_vec()).unwrap();
+        let json = b.expected.clone();
         assert_eq!(n, expected_u64(&json, "traefik", "lines"));
         assert_eq!(ws, expected_u64(&json, "traefik", "ws_lines"));
         assert!(n > 1_000, "a few thousand lines expected, got {n}");
@@ -1966,7 +1827,7 @@ mod tests {
     fn export_parses_and_agrees_with_go_timestamps() {
         let b = bundle();
         let entries = reference::parse(b.file(DISPATCH_FILE).unwrap()).expect("well-formed export");
-        let json = String::from_utf8(b.file(EXPECTED_FILE).unwrap().to_vec()).unwrap();
+        let json = b.expected.clone();
         assert_eq!(
             entries.len() as u64,
             expected_u64(&json, DISPATCH_FILE, "records")
@@ -2010,7 +1871,7 @@ mod tests {
     #[test]
     fn story_numbers_hold() {
         let b = bundle();
-        let json = String::from_utf8(b.file(EXPECTED_FILE).unwrap().to_vec()).unwrap();
+        let json = b.expected.clone();
         // The mass cancel: two dispatch bursts of context canceled, >= 8 in one second.
         let dispatch_cancel_bursts: Vec<&str> = json
             .lines()

@@ -111,6 +111,83 @@ pub fn rfc3339(us: i64) -> String {
     )
 }
 
+/// `journalctl -o short-iso --utc` (systemd < 255): `2018-08-11T01:52:03+0000`.
+pub fn short_iso(us: i64) -> String {
+    let c = Civil::of(us);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+0000",
+        c.year, c.month, c.day, c.hour, c.min, c.sec
+    )
+}
+
+/// gunicorn's error-log date (`[%Y-%m-%d %H:%M:%S %z]`): `[2023-11-30 14:02:11 +0000]`.
+pub fn gunicorn(us: i64) -> String {
+    let c = Civil::of(us);
+    format!(
+        "[{:04}-{:02}-{:02} {:02}:{:02}:{:02} +0000]",
+        c.year, c.month, c.day, c.hour, c.min, c.sec
+    )
+}
+
+/// PHP's `error_log` stamp with `date.timezone = UTC`: `11-Mar-2021 10:15:42 UTC`.
+pub fn php(us: i64) -> String {
+    let c = Civil::of(us);
+    format!(
+        "{:02}-{}-{:04} {:02}:{:02}:{:02} UTC",
+        c.day,
+        MONTHS[(c.month - 1) as usize],
+        c.year,
+        c.hour,
+        c.min,
+        c.sec
+    )
+}
+
+/// Redis's log stamp: `13 Dec 2022 18:58:01.020` (no zone; the samples are UTC).
+pub fn redis(us: i64) -> String {
+    let c = Civil::of(us);
+    format!(
+        "{:02} {} {:04} {:02}:{:02}:{:02}.{:03}",
+        c.day,
+        MONTHS[(c.month - 1) as usize],
+        c.year,
+        c.hour,
+        c.min,
+        c.sec,
+        c.micros / 1000
+    )
+}
+
+/// PostgreSQL's `%m` with `log_timezone = UTC`: `2022-12-13 18:58:01.722 UTC`.
+pub fn postgres(us: i64) -> String {
+    let c = Civil::of(us);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:03} UTC",
+        c.year,
+        c.month,
+        c.day,
+        c.hour,
+        c.min,
+        c.sec,
+        c.micros / 1000
+    )
+}
+
+/// RFC 3339 with milliseconds, as Sidekiq prints it: `2018-08-11T01:52:03.123Z`.
+pub fn rfc3339_ms(us: i64) -> String {
+    let c = Civil::of(us);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        c.year,
+        c.month,
+        c.day,
+        c.hour,
+        c.min,
+        c.sec,
+        c.micros / 1000
+    )
+}
+
 /// `15:42:01`, for prose in the sample READMEs.
 pub fn hms(us: i64) -> String {
     let c = Civil::of(us);
@@ -141,5 +218,11 @@ mod tests {
         assert_eq!(rfc3339(t), "2026-07-02T15:42:01Z");
         assert_eq!(hms(t), "15:42:01");
         assert_eq!(Civil::of(t).micros, 500_000);
+        assert_eq!(short_iso(t), "2026-07-02T15:42:01+0000");
+        assert_eq!(gunicorn(t), "[2026-07-02 15:42:01 +0000]");
+        assert_eq!(php(t), "02-Jul-2026 15:42:01 UTC");
+        assert_eq!(redis(t), "02 Jul 2026 15:42:01.500");
+        assert_eq!(postgres(t), "2026-07-02 15:42:01.500 UTC");
+        assert_eq!(rfc3339_ms(t), "2026-07-02T15:42:01.500Z");
     }
 }
