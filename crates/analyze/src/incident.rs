@@ -115,7 +115,13 @@ pub struct Headline {
 /// The ranked headline: findings that end outages first (OOM kills, full disks, port
 /// exhaustion, restart loops, worker timeouts, expired certificates, silences), then bursts,
 /// short sockets and their dominant verdict, then the biggest template by bytes.
-pub fn headline(inc: &Incident, templates: &[TemplateRow], short_ms: f64) -> Vec<Headline> {
+/// `captures`: sources that are socket captures (their template share means nothing).
+pub fn headline(
+    inc: &Incident,
+    templates: &[TemplateRow],
+    captures: &[&str],
+    short_ms: f64,
+) -> Vec<Headline> {
     let mut out = Vec::new();
     let by_kind = |k: Kind| inc.findings.iter().filter(move |f| f.found.kind == k);
     let when = |ts: Option<i64>| ts.map(crate::report::iso_micros).unwrap_or_default();
@@ -276,7 +282,12 @@ pub fn headline(inc: &Incident, templates: &[TemplateRow], short_ms: f64) -> Vec
     // The biggest template by bytes: what fills the disk.
     if let Some(t) = templates
         .iter()
-        .filter(|t| t.source != "*" && !t.template.template.starts_with('<'))
+        .filter(|t| {
+            t.source != "*"
+                && t.template.template != crate::templates::OTHER
+                && t.template.template != crate::templates::NOT_RECORDS
+                && !captures.contains(&t.source.as_str())
+        })
         .max_by(|a, b| {
             a.share()
                 .total_cmp(&b.share())

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use coroner_parse::format::Envelope;
 use serde_json::{Value, json};
 
 use crate::bursts::bursts_batch;
@@ -251,7 +252,13 @@ pub fn write_all(
         put("socket_histogram.parquet", histogram_batch(&inc.histogram)?)?;
         put("drops.parquet", drops_batch(&inc.drops)?)?;
         put("findings.parquet", findings_batch(&inc.findings)?)?;
-        lines = headline(&inc, &templates, config.analysis.short_ms as f64);
+        let captures: Vec<&str> = result
+            .sources
+            .iter()
+            .filter(|s| s.envelope.is_some_and(Envelope::is_capture))
+            .map(|s| s.name.as_str())
+            .collect();
+        lines = headline(&inc, &templates, &captures, config.analysis.short_ms as f64);
     }
     let summary = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables, &lines))

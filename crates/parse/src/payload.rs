@@ -424,6 +424,21 @@ mod tests {
                 &ctx,
                 Some(s(1_684_192_170)),
             ),
+            // PHP's error log; `date -u -d '2021-03-11 10:09:27 UTC' +%s` = 1615457367.
+            (
+                Payload::Text,
+                "[11-Mar-2021 10:09:27 UTC] PHP Warning:  Redis::connect(): connect() failed",
+                &ctx,
+                Some(s(1_615_457_367)),
+            ),
+            // A named zone PHP prints cannot be resolved: the assumed zone (UTC here).
+            (
+                Payload::Text,
+                "[11-Mar-2021 10:09:27 Europe/Berlin] PHP Notice:  x",
+                &ctx,
+                Some(s(1_615_457_367)),
+            ),
+            (Payload::Text, "[11-Mar-2021 10:09:27] x", &ctx, None),
             (
                 Payload::Kernel,
                 "[  518.050606] Out of memory: Killed process 1 (x)",

@@ -592,8 +592,41 @@ pub(crate) fn parse_ctime_bracket(b: &[u8], assumed_offset_secs: i32) -> Option<
     Some(t1970 + shift * SECS_PER_DAY * MICROS_PER_SEC)
 }
 
+/// PHP's error log: `[11-Mar-2021 10:09:27 UTC]`, the zone as PHP's `date.timezone` names
+/// it. `UTC`/`GMT`/`Z` are UTC; any other name (`Europe/Berlin`) cannot be resolved
+/// without a zone database and is read in the assumed zone (`--tz`).
+pub(crate) fn parse_php_bracket(b: &[u8], assumed_offset_secs: i32) -> Option<Micros> {
+    // `[dd-Mon-yyyy HH:MM:SS ` then the zone name up to `]`.
+    let d = num2(b, 1)?;
+    let mo = english_month3(*b.get(4)?, *b.get(5)?, *b.get(6)?)?;
+    let y = num4(b, 8)?;
+    if !byte_is(b, 0, b'[')
+        || !byte_is(b, 3, b'-')
+        || !byte_is(b, 7, b'-')
+        || !byte_is(b, 12, b' ')
+        || !byte_is(b, 21, b' ')
+        || !(1..=31).contains(&d)
+    {
+        return None;
+    }
+    let sod = hms(b, 13)?;
+    let zone_len = b.get(22..)?.iter().take(64).position(|&c| c == b']')?;
+    let zone = &b[22..22 + zone_len];
+    if zone.is_empty() || zone.contains(&b' ') {
+        return None;
+    }
+    let offset = if [&b"UTC"[..], b"GMT", b"Z"].contains(&zone) {
+        0
+    } else {
+        assumed_offset_secs
+    };
+    let secs = days_from_civil(y as i32, u32::from(mo), d) * SECS_PER_DAY + sod - i64::from(offset);
+    Some(secs * MICROS_PER_SEC)
+}
+
 /// A time at the very start of a free-text line: RFC 3339 (also inside a leading `[`, with
-/// gunicorn's spaced zone), `dmesg -T`'s `[Mon May 15 23:09:30 2023]`, `YYYY/MM/DD HH:MM:SS`,
+/// gunicorn's spaced zone), `dmesg -T`'s `[Mon May 15 23:09:30 2023]`, PHP's
+/// `[11-Mar-2021 10:09:27 UTC]`, `YYYY/MM/DD HH:MM:SS`,
 /// or a syslog time. The record time of messages whose payload states none of its own (see
 /// `payload::Parsed::time`); the printk `[  518.050606]` is time since boot and gives nothing.
 pub fn leading_time(text: &[u8], ctx: &TimeContext) -> Option<Micros> {
@@ -606,6 +639,7 @@ pub fn leading_time(text: &[u8], ctx: &TimeContext) -> Option<Micros> {
             parse_rfc3339(inner, ctx.offset_secs)
                 .map(|(t, n)| with_spaced_zone(inner, t, n, ctx.offset_secs))
                 .or_else(|| parse_ctime_bracket(text, ctx.offset_secs))
+                .or_else(|| parse_php_bracket(text, ctx.offset_secs))
         }
         _ => parse_syslog(text, ctx).map(|(t, _)| t),
     }
