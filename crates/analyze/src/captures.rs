@@ -1,0 +1,992 @@
+//! `socket_states.parquet` and `timewait.parquet`: what the socket-state captures of a
+//! bundle (`netstat -nat`/`-tan[pW]`, `ss -tan[po]`/`-Htan`/`-tn state ...`,
+//! `/proc/net/tcp[6]`) say about TCP states and ephemeral-port pressure.
+//!
+//! The runbook's `awk '{print $6}' | sort | uniq -c` over a netstat capture, done for every
+//! tool's rendering at once: [`CaptureCounts`] counts the sockets of **one capture** per
+//! [`TcpState`] (the kernel names of [`TcpState::name`], so ss's `TIME-WAIT` and `ESTAB` count
+//! with netstat's `TIME_WAIT` and `ESTABLISHED`), and its TIME_WAIT sockets per
+//! (local address, remote ip:port): the 4-tuple space a new outgoing `connect()` to that
+//! remote draws its source port from. When one group holds about as many TIME_WAIT sockets
+//! as the ephemeral range has ports, `connect()` fails with `Cannot assign requested address`
+//! (EADDRNOTAVAIL): [`TimewaitRow::utilization`] near or above 1.
+//!
+//! The accumulator is fed line by line ([`CaptureCounts::observe_line`]); counts add and the
+//! TIME_WAIT groups are kept by a rule that depends only on the keys seen (below), so chunk
+//! accumulators [`merge`](CaptureCounts::merge) exactly and in any order. After the pass,
+//! [`state_rows`] and [`timewait_rows`] make the table rows and [`states_batch`] /
+//! [`timewait_batch`] the Arrow batches of the contract.
+//!
+//! The port budget is the caller's choice: [`port_range`] reads an `ip_local_port_range`
+//! file of the bundle, and [`timewait_rows`] takes the result, or `None` for the kernel
+//! default 32768-60999 ([`DEFAULT_PORTS`] = 28,232). This module never looks for the file.
+//!
+//! # Normalisation
+//! - Only TCP rows count (netstat `tcp`/`tcp6`, ss `tcp` or no Netid column, every /proc
+//!   row). `udp`, `raw`, ... rows are counted in [`CaptureCounts::other_rows`] only; netstat's
+//!   UNIX section, blank lines and ss detail lines in [`CaptureCounts::other_lines`]. So the
+//!   counts equal awk's over a `-t` capture; over `netstat -a` they differ from awk's by the
+//!   udp rows, which awk counts by their sixth field.
+//! - `local_addr` is the normalised address ([`Addr::ip`]: brackets and `%scope` stripped,
+//!   v4-mapped IPv6 as IPv4), the local port is not part of the group. `remote` is
+//!   `ip:port`, IPv6 as `[ip]:port`. An address that does not decode (a host name without
+//!   `-n`, an address netstat cut without `-W`) is kept as written, brackets and scope
+//!   stripped; a service name stands for the port (`localhost:redis`), `*` for none.
+//!
+//! # Limits
+//! - **`ss ... state <name>` captures** print no State column, and the filter's state is not
+//!   written in the file (only the header shows that the column is missing:
+//!   [`CaptureCounts::saw_stateless_header`]). Their rows count as
+//!   [`unparsed_lines`](CaptureCounts::unparsed_lines) unless the caller passes the state
+//!   with [`CaptureCounts::set_implied_state`] (from the command line or file name it knows).
+//!   The implied state applies to every row without a state of its own, wherever it is in
+//!   the file, so a chunk that starts after the header counts the same; rows that carry a
+//!   state keep it.
+//! - **At most [`MAX_GROUPS`] (100,000) distinct TIME_WAIT groups per capture** are kept in
+//!   memory. Beyond that, the groups kept are the smallest by (remote port, remote address,
+//!   local address), and the TIME_WAIT sockets of every other group are counted together
+//!   ([`CaptureCounts::folded_time_wait`], the `<other>` row). Keeping by key rather than by
+//!   arrival makes the kept set depend only on which keys were seen, never on chunking or
+//!   merge order, and every kept group's count is exact. Remote port first means the groups
+//!   towards service ports (6379, 5432, 443: the outgoing-connection pressure this table is
+//!   for) are kept before the per-client groups of a busy server's own TIME_WAIT sockets,
+//!   whose remote ports are the clients' ephemeral ones.
+//! - **At most [`MAX_ROWS`] (1,000) `timewait` rows per capture**: the 999 largest groups,
+//!   then one `<other>` row (local and remote `<other>`, utilization null because it sums
+//!   many 4-tuple spaces) with every TIME_WAIT socket of the groups not listed, folded ones
+//!   included. The `time_wait` column of a capture therefore always sums to its TIME_WAIT
+//!   count.
+//! - A capture is one file (or one rendering). Pass the two halves of `/proc/net/tcp` and
+//!   `/proc/net/tcp6` through one accumulator to count the machine's sockets once.
+//!
+//! ```
+//! use coroner_analyze::captures::{self, CaptureCounts};
+//! use coroner_parse::format::Envelope;
+//! let mut c = CaptureCounts::default();
+//! for line in [
+//!     &b"Active Internet connections (servers and established)"[..],
+//!     b"Proto Recv-Q Send-Q Local Address           Foreign Address         State      ",
+//!     b"tcp        0      0 10.0.4.21:40001         10.0.4.30:6379          TIME_WAIT  ",
+//!     b"tcp        0      0 10.0.4.21:40002         10.0.4.30:6379          TIME_WAIT  ",
+//!     b"tcp        0      0 10.0.4.21:40003         10.0.4.30:6379          ESTABLISHED",
+//! ] {
+//!     c.observe_line(Envelope::Netstat, line);
+//! }
+//! let states = captures::state_rows(&[("netstat-tan.txt", None, &c)]);
+//! assert_eq!((states[0].state.name(), states[0].count), ("TIME_WAIT", 2));
+//! let tw = captures::timewait_rows(&[("netstat-tan.txt", None, &c)], captures::port_range(b"40000 40999"));
+//! assert_eq!((tw[0].local_addr.as_str(), tw[0].remote.as_str()), ("10.0.4.21", "10.0.4.30:6379"));
+//! assert_eq!((tw[0].ports_available, tw[0].utilization), (1000, Some(0.002)));
+//! ```
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use coroner_parse::format::Envelope;
+use coroner_parse::formats::sockets::{Addr, Endpoint, Header, Line, SocketRow, TcpState};
+use coroner_parse::formats::{netstat, port_range as port_range_fmt, proc_net_tcp, ss};
+use coroner_parse::timestamp::Micros;
+
+use crate::table::{self, Column};
+
+/// Ports of the kernel's default `ip_local_port_range` (32768-60999), used when the bundle
+/// has no `ip_local_port_range` file.
+pub const DEFAULT_PORTS: u64 = 28_232;
+
+/// Distinct TIME_WAIT groups kept per capture; see the module's Limits.
+pub const MAX_GROUPS: usize = 100_000;
+
+/// `timewait` rows per capture, the `<other>` row included.
+pub const MAX_ROWS: usize = 1_000;
+
+/// `local_addr` and `remote` of the row that sums the groups not listed.
+pub const OTHER: &str = "<other>";
+
+/// An address: decoded and normalised, or the text as written when it does not decode.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Host {
+    Ip(IpAddr),
+    Text(Box<str>),
+}
+
+impl Host {
+    fn of(addr: &Addr<'_>) -> Host {
+        match addr.ip() {
+            Some(ip) => Host::Ip(ip),
+            None => Host::Text(String::from_utf8_lossy(addr.host().unwrap_or_default()).into()),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Host::Ip(ip) => ip.to_string(),
+            Host::Text(t) => t.to_string(),
+        }
+    }
+
+    /// As the address part of `addr:port`: IPv6 in brackets.
+    fn render_bracketed(&self) -> String {
+        match self {
+            Host::Ip(IpAddr::V6(ip)) => format!("[{ip}]"),
+            Host::Ip(IpAddr::V4(ip)) => ip.to_string(),
+            Host::Text(t) if t.contains(':') => format!("[{t}]"),
+            Host::Text(t) => t.to_string(),
+        }
+    }
+}
+
+/// A remote port: numbers first (the order the groups are kept in), then service names.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Port {
+    Num(u16),
+    Name(Box<str>),
+    Any,
+}
+
+impl Port {
+    fn of(e: &Endpoint<'_>) -> Port {
+        match (e.port, e.service) {
+            (Some(p), _) => Port::Num(p),
+            (None, Some(s)) => Port::Name(String::from_utf8_lossy(s).into()),
+            (None, None) => Port::Any,
+        }
+    }
+}
+
+/// A TIME_WAIT group; the field order is the keep order of the group cap.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct GroupKey {
+    remote_port: Port,
+    remote: Host,
+    local: Host,
+}
+
+impl GroupKey {
+    fn local_text(&self) -> String {
+        self.local.render()
+    }
+
+    fn remote_text(&self) -> String {
+        let host = self.remote.render_bracketed();
+        match &self.remote_port {
+            Port::Num(p) => format!("{host}:{p}"),
+            Port::Name(n) => format!("{host}:{n}"),
+            Port::Any => format!("{host}:*"),
+        }
+    }
+}
+
+/// The sockets of one capture source, per state and (for TIME_WAIT) per group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaptureCounts {
+    /// TCP sockets per state, indexed in [`TcpState::ALL`] order.
+    states: [u64; TcpState::ALL.len()],
+    other_rows: u64,
+    header_lines: u64,
+    other_lines: u64,
+    unparsed_lines: u64,
+    stateless_header: bool,
+    implied: Option<TcpState>,
+    /// The kept TIME_WAIT groups: the `cap` smallest keys seen, each with its exact count.
+    groups: BTreeMap<GroupKey, u64>,
+    /// TIME_WAIT sockets of the groups not kept.
+    folded: u64,
+    cap: usize,
+}
+
+impl Default for CaptureCounts {
+    fn default() -> Self {
+        CaptureCounts::with_group_cap(MAX_GROUPS)
+    }
+}
+
+impl CaptureCounts {
+    /// An accumulator keeping at most `cap` TIME_WAIT groups ([`MAX_GROUPS`] by default;
+    /// at least 1). Accumulators that are merged should share one cap; the smaller applies.
+    pub fn with_group_cap(cap: usize) -> Self {
+        CaptureCounts {
+            states: [0; TcpState::ALL.len()],
+            other_rows: 0,
+            header_lines: 0,
+            other_lines: 0,
+            unparsed_lines: 0,
+            stateless_header: false,
+            implied: None,
+            groups: BTreeMap::new(),
+            folded: 0,
+            cap: cap.max(1),
+        }
+    }
+
+    /// The state of an `ss ... state <name>` filter, for the rows that carry none (see the
+    /// module's Limits). Set it on every chunk's accumulator of that capture. `None` (the
+    /// default) counts such rows as unparsed: the file does not say the state.
+    pub fn set_implied_state(&mut self, state: Option<TcpState>) {
+        self.implied = state;
+    }
+
+    pub fn implied_state(&self) -> Option<TcpState> {
+        self.implied
+    }
+
+    /// One line of a capture in `envelope` ([`Envelope::Netstat`], [`Envelope::Ss`],
+    /// [`Envelope::ProcNetTcp`]), without its newline (a trailing `\r` is whitespace to the
+    /// parsers). Lines of any other envelope count in [`Self::other_lines`].
+    pub fn observe_line(&mut self, envelope: Envelope, line: &[u8]) {
+        let parsed = match envelope {
+            Envelope::Netstat => netstat::parse(line),
+            Envelope::Ss => ss::parse_with_state(line, self.implied),
+            Envelope::ProcNetTcp => proc_net_tcp::parse(line),
+            _ => {
+                self.other_lines += 1;
+                return;
+            }
+        };
+        match parsed {
+            Ok(Line::Socket(row)) => self.observe_row(&row),
+            Ok(Line::Header(h)) => {
+                self.header_lines += 1;
+                if matches!(h, Header::SsColumns { state: false, .. }) {
+                    self.stateless_header = true;
+                }
+            }
+            Ok(Line::Other) => self.other_lines += 1,
+            Err(_) => self.unparsed_lines += 1,
+        }
+    }
+
+    /// One parsed socket row (what [`Self::observe_line`] does with a row).
+    pub fn observe_row(&mut self, row: &SocketRow<'_>) {
+        if !row.proto.is_tcp() {
+            self.other_rows += 1;
+            return;
+        }
+        if let Some(n) = self.states.get_mut(row.state as usize) {
+            *n += 1;
+        }
+        if row.state == TcpState::TimeWait {
+            let key = GroupKey {
+                remote_port: Port::of(&row.remote),
+                remote: Host::of(&row.remote.addr),
+                local: Host::of(&row.local.addr),
+            };
+            self.add_group(key, 1);
+        }
+    }
+
+    /// Count `n` TIME_WAIT sockets into `key`, keeping the `cap` smallest keys.
+    fn add_group(&mut self, key: GroupKey, n: u64) {
+        if let Some(c) = self.groups.get_mut(&key) {
+            *c += n;
+            return;
+        }
+        if self.groups.len() < self.cap {
+            self.groups.insert(key, n);
+            return;
+        }
+        // Full: the new key replaces the largest kept one if it is smaller. A key once
+        // folded is larger than every kept key from then on, so it stays folded and the
+        // kept counts stay exact.
+        match self.groups.last_key_value() {
+            Some((largest, _)) if key < *largest => {
+                if let Some((_, c)) = self.groups.pop_last() {
+                    self.folded += c;
+                }
+                self.groups.insert(key, n);
+            }
+            _ => self.folded += n,
+        }
+    }
+
+    /// Add another chunk's counts of the same capture. Exact and order-free: the kept groups
+    /// are the smallest keys seen by either side, each seen in full by the side that saw it.
+    /// The implied state of `self` stays.
+    pub fn merge(&mut self, other: &CaptureCounts) {
+        for (a, b) in self.states.iter_mut().zip(other.states) {
+            *a += b;
+        }
+        self.other_rows += other.other_rows;
+        self.header_lines += other.header_lines;
+        self.other_lines += other.other_lines;
+        self.unparsed_lines += other.unparsed_lines;
+        self.stateless_header |= other.stateless_header;
+        self.folded += other.folded;
+        self.cap = self.cap.min(other.cap);
+        for (k, n) in &other.groups {
+            *self.groups.entry(k.clone()).or_insert(0) += n;
+        }
+        while self.groups.len() > self.cap {
+            if let Some((_, c)) = self.groups.pop_last() {
+                self.folded += c;
+            }
+        }
+    }
+
+    /// TCP sockets in `state`.
+    pub fn count(&self, state: TcpState) -> u64 {
+        self.states.get(state as usize).copied().unwrap_or(0)
+    }
+
+    /// The states with at least one socket, with their counts, in kernel order.
+    pub fn states(&self) -> impl Iterator<Item = (TcpState, u64)> + '_ {
+        TcpState::ALL
+            .into_iter()
+            .zip(self.states)
+            .filter(|(_, n)| *n > 0)
+    }
+
+    /// All TCP sockets.
+    pub fn sockets(&self) -> u64 {
+        self.states.iter().sum()
+    }
+
+    /// Socket rows of other protocols (udp, raw, ...), not counted in any state.
+    pub fn other_rows(&self) -> u64 {
+        self.other_rows
+    }
+
+    /// Title and column-header lines.
+    pub fn header_lines(&self) -> u64 {
+        self.header_lines
+    }
+
+    /// Blank lines, netstat's UNIX section, ss detail lines, lines of non-socket envelopes.
+    pub fn other_lines(&self) -> u64 {
+        self.other_lines
+    }
+
+    /// Lines that are neither a header nor a socket row, including the stateless rows of an
+    /// `ss ... state <name>` capture without an implied state.
+    pub fn unparsed_lines(&self) -> u64 {
+        self.unparsed_lines
+    }
+
+    /// Whether an ss header without a State column was seen (`ss ... state <name>`): its
+    /// rows need [`Self::set_implied_state`].
+    pub fn saw_stateless_header(&self) -> bool {
+        self.stateless_header
+    }
+
+    /// Distinct TIME_WAIT groups kept (at most the cap).
+    pub fn time_wait_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// TIME_WAIT sockets of the groups beyond the cap (the `<other>` group).
+    pub fn folded_time_wait(&self) -> u64 {
+        self.folded
+    }
+}
+
+/// The number of ports in an `ip_local_port_range` file (`32768\t60999\n` gives 28,232);
+/// `None` if it does not hold a valid range.
+pub fn port_range(content: &[u8]) -> Option<u64> {
+    port_range_fmt::parse(content)
+        .ok()
+        .map(|r| u64::from(r.count()))
+}
+
+/// One row of `socket_states.parquet`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateRow {
+    pub capture: String,
+    pub captured_at: Option<Micros>,
+    pub state: TcpState,
+    pub count: u64,
+}
+
+/// The state counts of every capture, in the order given; within a capture by count
+/// (largest first), then state name. States without sockets have no row.
+pub fn state_rows(captures: &[(&str, Option<Micros>, &CaptureCounts)]) -> Vec<StateRow> {
+    let mut rows = Vec::new();
+    for &(name, captured_at, counts) in captures {
+        let mut states: Vec<(TcpState, u64)> = counts.states().collect();
+        states.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.name().cmp(b.0.name())));
+        rows.extend(states.into_iter().map(|(state, count)| StateRow {
+            capture: name.to_string(),
+            captured_at,
+            state,
+            count,
+        }));
+    }
+    rows
+}
+
+/// One row of `timewait.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimewaitRow {
+    pub capture: String,
+    /// The local address, or [`OTHER`].
+    pub local_addr: String,
+    /// `ip:port` (`[ip]:port` for IPv6), or [`OTHER`].
+    pub remote: String,
+    pub time_wait: u64,
+    pub ports_available: u64,
+    /// `time_wait / ports_available`; `None` for the `<other>` row and a range of 0 ports.
+    pub utilization: Option<f64>,
+}
+
+/// The TIME_WAIT groups of every capture, in the order given; within a capture by
+/// `time_wait` (largest first), then local address, then remote, at most [`MAX_ROWS`] of
+/// them with the `<other>` row last (see the module's Limits). `ports_available` is the
+/// count of [`port_range`], `None` for [`DEFAULT_PORTS`].
+pub fn timewait_rows(
+    captures: &[(&str, Option<Micros>, &CaptureCounts)],
+    ports_available: Option<u64>,
+) -> Vec<TimewaitRow> {
+    let ports = ports_available.unwrap_or(DEFAULT_PORTS);
+    let utilization = |n: u64| (ports > 0).then(|| n as f64 / ports as f64);
+    let mut rows = Vec::new();
+    for &(name, _, counts) in captures {
+        // Render, and add up keys that render alike (they should not, but the table's
+        // key is the text).
+        let mut text: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for (k, n) in &counts.groups {
+            *text.entry((k.local_text(), k.remote_text())).or_insert(0) += n;
+        }
+        let mut groups: Vec<((String, String), u64)> = text.into_iter().collect();
+        groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut folded = counts.folded;
+        let room = if folded > 0 || groups.len() > MAX_ROWS {
+            MAX_ROWS - 1
+        } else {
+            MAX_ROWS
+        };
+        if groups.len() > room {
+            folded += groups.drain(room..).map(|(_, n)| n).sum::<u64>();
+        }
+        rows.extend(
+            groups
+                .into_iter()
+                .map(|((local_addr, remote), n)| TimewaitRow {
+                    capture: name.to_string(),
+                    local_addr,
+                    remote,
+                    time_wait: n,
+                    ports_available: ports,
+                    utilization: utilization(n),
+                }),
+        );
+        if folded > 0 {
+            rows.push(TimewaitRow {
+                capture: name.to_string(),
+                local_addr: OTHER.to_string(),
+                remote: OTHER.to_string(),
+                time_wait: folded,
+                ports_available: ports,
+                utilization: None,
+            });
+        }
+    }
+    rows
+}
+
+/// `capture, captured_at, state, count`.
+pub fn states_batch(rows: &[StateRow]) -> Result<arrow_array::RecordBatch, String> {
+    table::batch(vec![
+        Column::utf8("capture", rows.iter().map(|r| Some(r.capture.as_str()))),
+        Column::timestamp("captured_at", rows.iter().map(|r| r.captured_at)),
+        Column::utf8("state", rows.iter().map(|r| Some(r.state.name()))),
+        Column::u64("count", rows.iter().map(|r| Some(r.count))),
+    ])
+}
+
+/// `capture, local_addr, remote, time_wait, ports_available, utilization`.
+pub fn timewait_batch(rows: &[TimewaitRow]) -> Result<arrow_array::RecordBatch, String> {
+    table::batch(vec![
+        Column::utf8("capture", rows.iter().map(|r| Some(r.capture.as_str()))),
+        Column::utf8(
+            "local_addr",
+            rows.iter().map(|r| Some(r.local_addr.as_str())),
+        ),
+        Column::utf8("remote", rows.iter().map(|r| Some(r.remote.as_str()))),
+        Column::u64("time_wait", rows.iter().map(|r| Some(r.time_wait))),
+        Column::u64(
+            "ports_available",
+            rows.iter().map(|r| Some(r.ports_available)),
+        ),
+        Column::f64("utilization", rows.iter().map(|r| r.utilization)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use arrow_schema::{DataType, TimeUnit};
+
+    use super::*;
+
+    const DIR: &str = "tests/fixtures/socket-captures";
+    const NETSTAT_NAT: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/netstat-nat.txt");
+    const NETSTAT_TAN: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/netstat-tan.txt");
+    const NETSTAT_TANW: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/netstat-tanW.txt");
+    const NETSTAT_TANP: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/netstat-tanp.txt");
+    const SS_TAN: &[u8] = include_bytes!("../../../tests/fixtures/socket-captures/ss-tan.txt");
+    const SS_TANP: &[u8] = include_bytes!("../../../tests/fixtures/socket-captures/ss-tanp.txt");
+    const SS_TANO: &[u8] = include_bytes!("../../../tests/fixtures/socket-captures/ss-tano.txt");
+    const SS_HTAN: &[u8] = include_bytes!("../../../tests/fixtures/socket-captures/ss-Htan.txt");
+    const SS_STATE_TW: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/ss-tn-state-time-wait.txt");
+    const PROC_TCP: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/proc-net-tcp.txt");
+    const PROC_TCP6: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/proc-net-tcp6.txt");
+    const PORT_RANGE: &[u8] =
+        include_bytes!("../../../tests/fixtures/socket-captures/ip_local_port_range.txt");
+
+    /// Every socket-listing capture of the one moment (see `sockets_conformance.rs`: all
+    /// renderings list the same 47 sockets). The two /proc files are one capture.
+    fn renderings() -> Vec<(&'static str, Envelope, Vec<&'static [u8]>)> {
+        vec![
+            ("netstat-nat.txt", Envelope::Netstat, vec![NETSTAT_NAT]),
+            ("netstat-tan.txt", Envelope::Netstat, vec![NETSTAT_TAN]),
+            ("netstat-tanW.txt", Envelope::Netstat, vec![NETSTAT_TANW]),
+            ("netstat-tanp.txt", Envelope::Netstat, vec![NETSTAT_TANP]),
+            ("ss-tan.txt", Envelope::Ss, vec![SS_TAN]),
+            ("ss-tanp.txt", Envelope::Ss, vec![SS_TANP]),
+            ("ss-tano.txt", Envelope::Ss, vec![SS_TANO]),
+            ("ss-Htan.txt", Envelope::Ss, vec![SS_HTAN]),
+            (
+                "proc-net-tcp+tcp6",
+                Envelope::ProcNetTcp,
+                vec![PROC_TCP, PROC_TCP6],
+            ),
+        ]
+    }
+
+    /// The lines of a file, without the empty piece after the final newline.
+    fn lines(data: &[u8]) -> Vec<&[u8]> {
+        data.strip_suffix(b"\n")
+            .unwrap_or(data)
+            .split(|&b| b == b'\n')
+            .collect()
+    }
+
+    fn feed(c: &mut CaptureCounts, envelope: Envelope, lines: &[&[u8]]) {
+        for l in lines {
+            c.observe_line(envelope, l);
+        }
+    }
+
+    fn whole(envelope: Envelope, files: &[&[u8]]) -> CaptureCounts {
+        let mut c = CaptureCounts::default();
+        for f in files {
+            feed(&mut c, envelope, &lines(f));
+        }
+        c
+    }
+
+    fn state_map(c: &CaptureCounts) -> BTreeMap<String, u64> {
+        state_rows(&[("x", None, c)])
+            .into_iter()
+            .map(|r| (r.state.name().to_string(), r.count))
+            .collect()
+    }
+
+    /// (local, remote, time_wait) of every row.
+    fn tw_groups(c: &CaptureCounts) -> Vec<(String, String, u64)> {
+        timewait_rows(&[("x", None, c)], None)
+            .into_iter()
+            .map(|r| (r.local_addr, r.remote, r.time_wait))
+            .collect()
+    }
+
+    /// `awk 'NR>2 {print $6}' | sort | uniq -c`, computed here without our parsers.
+    fn awk_counts(data: &[u8]) -> BTreeMap<String, u64> {
+        let text = std::str::from_utf8(data).unwrap();
+        let mut counts = BTreeMap::new();
+        for line in text.lines().skip(2) {
+            let sixth = line.split_whitespace().nth(5).unwrap_or("");
+            *counts.entry(sixth.to_string()).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn pinned_states() -> BTreeMap<String, u64> {
+        [
+            ("CLOSE_WAIT", 1),
+            ("ESTABLISHED", 17),
+            ("FIN_WAIT2", 1),
+            ("LISTEN", 4),
+            ("TIME_WAIT", 24),
+        ]
+        .into_iter()
+        .map(|(s, n)| (s.to_string(), n))
+        .collect()
+    }
+
+    #[test]
+    fn captures_netstat_counts_equal_awk() {
+        for (name, data) in [
+            ("netstat-nat.txt", NETSTAT_NAT),
+            ("netstat-tan.txt", NETSTAT_TAN),
+        ] {
+            let c = whole(Envelope::Netstat, &[data]);
+            let awk = awk_counts(data);
+            assert_eq!(state_map(&c), awk, "{DIR}/{name}");
+            assert_eq!(awk, pinned_states(), "{name}");
+            assert_eq!(c.sockets(), 47, "{name}");
+            assert_eq!(
+                (c.header_lines(), c.unparsed_lines(), c.other_rows()),
+                (2, 0, 0),
+                "{name}"
+            );
+            // Largest count first, ties by name.
+            let order: Vec<&str> = state_rows(&[(name, Some(7), &c)])
+                .iter()
+                .map(|r| r.state.name())
+                .collect();
+            assert_eq!(
+                order,
+                [
+                    "TIME_WAIT",
+                    "ESTABLISHED",
+                    "LISTEN",
+                    "CLOSE_WAIT",
+                    "FIN_WAIT2"
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn captures_every_rendering_of_the_moment_agrees() {
+        let netstat = whole(Envelope::Netstat, &[NETSTAT_NAT]);
+        let want_states = state_map(&netstat);
+        let want_tw = tw_groups(&netstat);
+        for (name, envelope, files) in renderings() {
+            let c = whole(envelope, &files);
+            assert_eq!(state_map(&c), want_states, "{name} vs netstat-nat.txt");
+            assert_eq!(tw_groups(&c), want_tw, "{name} vs netstat-nat.txt");
+            assert_eq!(c.unparsed_lines(), 0, "{name}");
+            assert!(!c.saw_stateless_header(), "{name}");
+        }
+        let s = |a: &str, b: &str, n| (a.to_string(), b.to_string(), n);
+        assert_eq!(
+            want_tw,
+            [
+                s("127.0.0.1", "127.0.0.1:6379", 12),
+                s("::1", "[::1]:3000", 6),
+                s("192.0.2.2", "203.0.113.80:80", 2),
+                s("127.0.0.1", "127.0.0.1:4000", 1),
+                s("127.0.0.1", "127.0.0.1:56718", 1),
+                s("127.0.0.1", "127.0.0.1:56724", 1),
+                s("::1", "[::1]:4000", 1),
+            ]
+        );
+    }
+
+    #[test]
+    fn captures_chunk_split_invariance() {
+        for (name, envelope, files) in renderings() {
+            let all: Vec<&[u8]> = files.iter().flat_map(|f| lines(f)).collect();
+            let want = whole(envelope, &files);
+            // Two chunks cut at every line boundary, merged either way round.
+            for k in 0..=all.len() {
+                let (mut a, mut b) = (CaptureCounts::default(), CaptureCounts::default());
+                feed(&mut a, envelope, &all[..k]);
+                feed(&mut b, envelope, &all[k..]);
+                let mut ab = a.clone();
+                ab.merge(&b);
+                b.merge(&a);
+                assert_eq!(ab, want, "{name} cut at {k}");
+                assert_eq!(b, want, "{name} cut at {k}, merged the other way");
+            }
+            // Every k-th line to the second accumulator.
+            for k in 1..=all.len() {
+                let (mut a, mut b) = (CaptureCounts::default(), CaptureCounts::default());
+                for (i, l) in all.iter().enumerate() {
+                    let to = if i % k == k - 1 { &mut b } else { &mut a };
+                    to.observe_line(envelope, l);
+                }
+                a.merge(&b);
+                assert_eq!(a, want, "{name} every {k}th line");
+            }
+        }
+    }
+
+    fn netstat_tw(local: &str, port: u32, remote: &str) -> String {
+        format!("tcp        0      0 {local}:{port}         {remote}          TIME_WAIT  ")
+    }
+
+    #[test]
+    fn captures_exhaustion_utilization() {
+        let mut c = CaptureCounts::default();
+        c.observe_line(
+            Envelope::Netstat,
+            b"Active Internet connections (servers and established)",
+        );
+        c.observe_line(
+            Envelope::Netstat,
+            b"Proto Recv-Q Send-Q Local Address           Foreign Address         State      ",
+        );
+        for i in 0..30_400u32 {
+            let line = netstat_tw("10.0.4.21", 1024 + i, "10.0.4.30:6379");
+            c.observe_line(Envelope::Netstat, line.as_bytes());
+        }
+        c.observe_line(
+            Envelope::Netstat,
+            netstat_tw("10.0.4.21", 50000, "10.0.4.31:5432").as_bytes(),
+        );
+        assert_eq!(c.count(TcpState::TimeWait), 30_401);
+        let caps = [("netstat-tan.txt", Some(1_700_000_000_000_000), &c)];
+        let rows = timewait_rows(&caps, None);
+        assert_eq!(rows.len(), 2);
+        let top = &rows[0];
+        assert_eq!(
+            (
+                top.local_addr.as_str(),
+                top.remote.as_str(),
+                top.time_wait,
+                top.ports_available
+            ),
+            ("10.0.4.21", "10.0.4.30:6379", 30_400, 28_232)
+        );
+        let u = top.utilization.unwrap();
+        assert_eq!(u, 30_400.0 / 28_232.0);
+        assert!(u > 1.0);
+        assert_eq!(rows[1].time_wait, 1);
+
+        let ports = port_range(b"40000\t41000\n");
+        assert_eq!(ports, Some(1001));
+        let rows = timewait_rows(&caps, ports);
+        assert_eq!(rows[0].ports_available, 1001);
+        assert_eq!(rows[0].utilization, Some(30_400.0 / 1001.0));
+        assert_eq!(rows[1].utilization, Some(1.0 / 1001.0));
+    }
+
+    #[test]
+    fn captures_port_range_file() {
+        assert_eq!(port_range(PORT_RANGE), Some(DEFAULT_PORTS));
+        assert_eq!(port_range(b"1024 65535"), Some(64_512));
+        assert_eq!(port_range(b"60999 32768"), None);
+        assert_eq!(port_range(b""), None);
+    }
+
+    #[test]
+    fn captures_ss_state_filter_needs_implied_state() {
+        let plain = whole(Envelope::Ss, &[SS_STATE_TW]);
+        assert!(plain.saw_stateless_header());
+        assert_eq!(
+            (
+                plain.unparsed_lines(),
+                plain.sockets(),
+                plain.header_lines()
+            ),
+            (24, 0, 1)
+        );
+        assert!(state_rows(&[("f", None, &plain)]).is_empty());
+        assert!(timewait_rows(&[("f", None, &plain)], None).is_empty());
+
+        let mut c = CaptureCounts::default();
+        c.set_implied_state(Some(TcpState::TimeWait));
+        assert_eq!(c.implied_state(), Some(TcpState::TimeWait));
+        feed(&mut c, Envelope::Ss, &lines(SS_STATE_TW));
+        assert_eq!((c.unparsed_lines(), c.count(TcpState::TimeWait)), (0, 24));
+        assert_eq!(c.sockets(), 24);
+        let netstat = whole(Envelope::Netstat, &[NETSTAT_NAT]);
+        assert_eq!(tw_groups(&c), tw_groups(&netstat));
+        // A chunk that starts after the header counts the same.
+        let all = lines(SS_STATE_TW);
+        let mut tail = CaptureCounts::default();
+        tail.set_implied_state(Some(TcpState::TimeWait));
+        feed(&mut tail, Envelope::Ss, &all[5..]);
+        let mut head = CaptureCounts::default();
+        head.set_implied_state(Some(TcpState::TimeWait));
+        feed(&mut head, Envelope::Ss, &all[..5]);
+        head.merge(&tail);
+        assert_eq!(head, c);
+        // Rows with a state keep theirs.
+        let mut s = CaptureCounts::default();
+        s.set_implied_state(Some(TcpState::TimeWait));
+        feed(&mut s, Envelope::Ss, &lines(SS_TAN));
+        assert_eq!(state_map(&s), pinned_states());
+    }
+
+    #[test]
+    fn captures_other_protocols_and_garbage() {
+        let mut c = CaptureCounts::default();
+        for l in [
+            &b"Active Internet connections (servers and established)"[..],
+            b"Proto Recv-Q Send-Q Local Address           Foreign Address         State      ",
+            b"tcp        0      0 127.0.0.1:6379          0.0.0.0:*               LISTEN     ",
+            b"udp        0      0 0.0.0.0:68              0.0.0.0:*                          ",
+            b"udp6       0      0 ::1:323                 :::*                               ",
+            b"",
+            b"Active UNIX domain sockets (servers and established)",
+            b"unix  2      [ ACC ]     STREAM     LISTENING     20970    /run/systemd/private",
+            b"tcp        0      0 127.0.0.1:6379          0.0.0.0:*               BOGUS      ",
+            b"\xff\xfe garbage",
+        ] {
+            c.observe_line(Envelope::Netstat, l);
+        }
+        assert_eq!(c.sockets(), 1);
+        assert_eq!(c.count(TcpState::Listen), 1);
+        assert_eq!(c.other_rows(), 2);
+        assert_eq!(c.header_lines(), 3);
+        assert_eq!(c.other_lines(), 2);
+        assert_eq!(c.unparsed_lines(), 2);
+
+        let mut s = CaptureCounts::default();
+        for l in [
+            &b"Netid State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process"[..],
+            b"udp   UNCONN 0      0            0.0.0.0:68        0.0.0.0:*",
+            b"tcp   TIME-WAIT 0   0      [::ffff:192.0.2.1]:40000 [2001:db8::9]:443",
+            b"tcp   TIME-WAIT 0   0      localhost:40001 db.internal:postgresql",
+        ] {
+            s.observe_line(Envelope::Ss, l);
+        }
+        assert_eq!((s.other_rows(), s.count(TcpState::TimeWait)), (1, 2));
+        let tw = tw_groups(&s);
+        assert!(tw.contains(&("192.0.2.1".into(), "[2001:db8::9]:443".into(), 1)));
+        assert!(tw.contains(&("localhost".into(), "db.internal:postgresql".into(), 1)));
+
+        // Lines of other envelopes are not sockets.
+        let mut o = CaptureCounts::default();
+        o.observe_line(Envelope::SsSummary, b"Total: 181");
+        o.observe_line(Envelope::PortRange, b"32768\t60999");
+        assert_eq!(
+            (o.other_lines(), o.sockets(), o.unparsed_lines()),
+            (2, 0, 0)
+        );
+    }
+
+    /// `n` TIME_WAIT rows spread over `groups` remotes, group `g` on remote port `1000 + g`.
+    fn many_groups(groups: u32, n: u32) -> Vec<String> {
+        (0..n)
+            .map(|i| {
+                let g = i % groups;
+                let remote = format!("10.9.{}.{}:{}", g % 7, g % 3, 1000 + g);
+                netstat_tw("10.0.0.1", 40000 + i % 20000, &remote)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn captures_group_cap_is_exact_and_order_free() {
+        let text = many_groups(50, 400);
+        let lines: Vec<&[u8]> = text.iter().map(|l| l.as_bytes()).collect();
+        let mut full = CaptureCounts::with_group_cap(1_000);
+        feed(&mut full, Envelope::Netstat, &lines);
+        assert_eq!((full.time_wait_groups(), full.folded_time_wait()), (50, 0));
+
+        let cap = 8;
+        let mut capped = CaptureCounts::with_group_cap(cap);
+        feed(&mut capped, Envelope::Netstat, &lines);
+        assert_eq!(capped.time_wait_groups(), cap);
+        assert_eq!(capped.count(TcpState::TimeWait), 400);
+        // The kept groups are the smallest keys (remote port first), with exact counts.
+        let full_rows = tw_groups(&full);
+        let capped_rows = tw_groups(&capped);
+        let (other, kept) = capped_rows.split_last().unwrap();
+        assert_eq!(other.0, OTHER);
+        assert_eq!(
+            kept.iter().map(|r| r.2).sum::<u64>() + other.2,
+            400,
+            "the <other> row keeps the total"
+        );
+        for r in kept {
+            assert!(full_rows.contains(r), "{r:?} not exact");
+            let port: u32 = r.1.rsplit(':').next().unwrap().parse().unwrap();
+            assert!(
+                port < 1000 + cap as u32,
+                "{r:?} is not among the smallest keys"
+            );
+        }
+        // Reversed input, chunk cuts and merge order give the same result.
+        let mut rev = CaptureCounts::with_group_cap(cap);
+        for l in lines.iter().rev() {
+            rev.observe_line(Envelope::Netstat, l);
+        }
+        assert_eq!(rev, capped);
+        for k in (0..=lines.len()).step_by(7) {
+            let mut a = CaptureCounts::with_group_cap(cap);
+            let mut b = CaptureCounts::with_group_cap(cap);
+            feed(&mut a, Envelope::Netstat, &lines[..k]);
+            feed(&mut b, Envelope::Netstat, &lines[k..]);
+            let mut ab = a.clone();
+            ab.merge(&b);
+            b.merge(&a);
+            assert_eq!(ab, capped, "cut at {k}");
+            assert_eq!(b, capped, "cut at {k}, other way");
+        }
+    }
+
+    #[test]
+    fn captures_rows_per_capture_are_capped() {
+        let text = many_groups(1_500, 3_000);
+        let mut c = CaptureCounts::default();
+        for l in &text {
+            c.observe_line(Envelope::Netstat, l.as_bytes());
+        }
+        let mut small = CaptureCounts::default();
+        small.observe_line(Envelope::Netstat, text[0].as_bytes());
+        let rows = timewait_rows(&[("big", None, &c), ("small", None, &small)], None);
+        let big: Vec<&TimewaitRow> = rows.iter().filter(|r| r.capture == "big").collect();
+        assert_eq!(big.len(), MAX_ROWS);
+        assert_eq!(big.iter().map(|r| r.time_wait).sum::<u64>(), 3_000);
+        let last = big.last().unwrap();
+        assert_eq!(
+            (last.local_addr.as_str(), last.remote.as_str()),
+            (OTHER, OTHER)
+        );
+        assert_eq!(last.time_wait, 3_000 - 999 * 2);
+        assert_eq!(last.utilization, None);
+        assert!(big[..999].iter().all(|r| r.time_wait == 2));
+        // Sorted by count, then local, then remote.
+        assert!(big[..999].windows(2).all(|w| w[0].remote < w[1].remote));
+        assert_eq!(rows.iter().filter(|r| r.capture == "small").count(), 1);
+        assert_eq!(rows.last().unwrap().capture, "small");
+    }
+
+    #[test]
+    fn captures_batches_follow_the_contract() {
+        let c = whole(Envelope::Netstat, &[NETSTAT_NAT]);
+        let caps = [("netstat-nat.txt", Some(1_751_470_921_000_000), &c)];
+        let b = states_batch(&state_rows(&caps)).unwrap();
+        let schema = b.schema();
+        let cols: Vec<(&str, &DataType)> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().as_str(), f.data_type()))
+            .collect();
+        assert_eq!(
+            cols,
+            [
+                ("capture", &DataType::Utf8),
+                (
+                    "captured_at",
+                    &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+                ),
+                ("state", &DataType::Utf8),
+                ("count", &DataType::UInt64),
+            ]
+        );
+        assert_eq!(b.num_rows(), 5);
+
+        let b = timewait_batch(&timewait_rows(&caps, port_range(PORT_RANGE))).unwrap();
+        let schema = b.schema();
+        let cols: Vec<(&str, &DataType)> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().as_str(), f.data_type()))
+            .collect();
+        assert_eq!(
+            cols,
+            [
+                ("capture", &DataType::Utf8),
+                ("local_addr", &DataType::Utf8),
+                ("remote", &DataType::Utf8),
+                ("time_wait", &DataType::UInt64),
+                ("ports_available", &DataType::UInt64),
+                ("utilization", &DataType::Float64),
+            ]
+        );
+        assert_eq!(b.num_rows(), 7);
+    }
+}
