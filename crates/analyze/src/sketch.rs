@@ -1,0 +1,393 @@
+//! A mergeable quantile sketch for latencies (DDSketch-style log buckets).
+//!
+//! Each value `x` (milliseconds) above [`ZERO_MAX`] counts in the bin
+//! `i = ceil(ln(x) / ln(gamma))` with `gamma = (1 + alpha) / (1 - alpha)`, [`ALPHA`] = 0.01;
+//! bin `i` holds the values in `(gamma^(i-1), gamma^i]` and reports them as
+//! `2 * gamma^i / (gamma + 1)`, which lies within `alpha * x` of every `x` of the bin.
+//!
+//! **Guarantee.** [`QuantileSketch::quantile`] uses the nearest rank (`rank = ceil(q * n)`,
+//! 1-based, at least 1). The bins are ordered like the values, so the rank-th value `x` of the
+//! sorted input falls in the bin the estimate is read from, and for every `q` in `[0, 1]`:
+//! `|estimate - x| <= alpha * x` for `x` in `(ZERO_MAX, MAX_VALUE]`. A value in the zero bin
+//! (`x <= ZERO_MAX` = 1e-3 ms) is reported as 0, so there the error is at most 1e-3 ms.
+//! Values above [`MAX_VALUE`] (1e10 ms, 115 days) are clamped into the top bin and reported
+//! as about 1e10.
+//!
+//! **Input.** NaN and infinities are ignored (not counted). Zero, negative values (a clock
+//! step during a request) and values up to 1e-3 ms count in the zero bin.
+//!
+//! **Exact merging.** A sketch is its bin counts; [`QuantileSketch::merge`] adds them. Any
+//! split of the input into parts, sketched and merged in any order or grouping, gives a sketch
+//! equal (`==`) to the one of a single pass, hence identical quantiles.
+//!
+//! **Memory.** Bins are stored sparsely (only those that hold a value), sorted by index, 16
+//! bytes each. Indexes are clamped to [`MIN_INDEX`]`..=`[`MAX_INDEX`], so a sketch never
+//! holds more than [`MAX_BINS`] = 1498 bins: at most 23,968 bytes of bins (32 KiB of
+//! allocated capacity with `Vec`'s doubling), plus 40 bytes inline. An empty sketch
+//! allocates nothing.
+
+/// Relative accuracy of every quantile above the zero bin.
+pub const ALPHA: f64 = 0.01;
+/// `(1 + ALPHA) / (1 - ALPHA)`.
+pub const GAMMA: f64 = (1.0 + ALPHA) / (1.0 - ALPHA);
+/// Values at or below this (ms) count in the zero bin and are reported as 0.
+pub const ZERO_MAX: f64 = 1e-3;
+/// Largest value (ms) the accuracy guarantee covers; larger values go to the top bin.
+pub const MAX_VALUE: f64 = 1e10;
+/// Index of the smallest values above [`ZERO_MAX`]: `ceil(ln(1e-3) / ln(gamma))`.
+pub const MIN_INDEX: i32 = -345;
+/// Index of [`MAX_VALUE`]: `ceil(ln(1e10) / ln(gamma))`.
+pub const MAX_INDEX: i32 = 1152;
+/// Upper bound on the number of stored bins.
+pub const MAX_BINS: usize = (MAX_INDEX - MIN_INDEX + 1) as usize;
+
+/// Latency quantiles of a set of values; see the module documentation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QuantileSketch {
+    /// `(index, count)`, sorted by index, counts > 0.
+    bins: Vec<(i32, u64)>,
+    /// Values at or below [`ZERO_MAX`].
+    zero: u64,
+    /// All counted values (zero bin included).
+    count: u64,
+}
+
+impl QuantileSketch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The bin of a finite value above [`ZERO_MAX`].
+    #[inline]
+    fn index(x: f64) -> i32 {
+        let i = (x.ln() / GAMMA.ln()).ceil();
+        // `as` saturates; the clamp bounds the bin count.
+        (i as i32).clamp(MIN_INDEX, MAX_INDEX)
+    }
+
+    /// The value a bin reports: `2 * gamma^i / (gamma + 1)`.
+    #[inline]
+    fn value(i: i32) -> f64 {
+        2.0 * GAMMA.powi(i) / (GAMMA + 1.0)
+    }
+
+    /// Count one value (ms). NaN and infinities are ignored.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.count += 1;
+        if x <= ZERO_MAX {
+            self.zero += 1;
+            return;
+        }
+        let i = Self::index(x);
+        match self.bins.binary_search_by_key(&i, |b| b.0) {
+            Ok(at) => self.bins[at].1 += 1,
+            Err(at) => self.bins.insert(at, (i, 1)),
+        }
+    }
+
+    /// Add the counts of `other`. Commutative and associative; exact.
+    pub fn merge(&mut self, other: &QuantileSketch) {
+        self.count += other.count;
+        self.zero += other.zero;
+        if other.bins.is_empty() {
+            return;
+        }
+        if self.bins.is_empty() {
+            self.bins.clone_from(&other.bins);
+            return;
+        }
+        let mut out = Vec::with_capacity((self.bins.len() + other.bins.len()).min(MAX_BINS));
+        let (mut a, mut b) = (self.bins.iter().peekable(), other.bins.iter().peekable());
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(&&x), Some(&&y)) => match x.0.cmp(&y.0) {
+                    std::cmp::Ordering::Less => {
+                        a.next();
+                        x
+                    }
+                    std::cmp::Ordering::Greater => {
+                        b.next();
+                        y
+                    }
+                    std::cmp::Ordering::Equal => {
+                        a.next();
+                        b.next();
+                        (x.0, x.1 + y.1)
+                    }
+                },
+                (Some(&&x), None) => {
+                    a.next();
+                    x
+                }
+                (None, Some(&&y)) => {
+                    b.next();
+                    y
+                }
+                (None, None) => break,
+            };
+            out.push(next);
+        }
+        self.bins = out;
+    }
+
+    /// How many values were counted (NaN and infinities excluded).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// How many bins are stored (at most [`MAX_BINS`]; the zero bin not included).
+    pub fn bins(&self) -> usize {
+        self.bins.len()
+    }
+
+    /// The nearest-rank `q`-quantile (`rank = max(1, ceil(q * n))`): `q = 0` is the minimum,
+    /// `q = 1` the maximum, each within the module's stated error. `None` for an empty sketch
+    /// or `q` outside `[0, 1]` (or NaN).
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 || !(0.0..=1.0).contains(&q) {
+            return None;
+        }
+        let rank = ((q * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank <= self.zero {
+            return Some(0.0);
+        }
+        let mut seen = self.zero;
+        for &(i, n) in &self.bins {
+            seen += n;
+            if seen >= rank {
+                return Some(Self::value(i));
+            }
+        }
+        // Unreachable: the bins and the zero bin add up to `count`.
+        self.bins.last().map(|&(i, _)| Self::value(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// xorshift64*: deterministic, no dependency.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        /// Uniform in [0, 1).
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn exact(sorted: &[f64], q: f64) -> f64 {
+        let n = sorted.len();
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        sorted[rank - 1]
+    }
+
+    fn sketch(values: &[f64]) -> QuantileSketch {
+        let mut s = QuantileSketch::new();
+        for &v in values {
+            s.add(v);
+        }
+        s
+    }
+
+    fn assert_within_alpha(name: &str, values: &[f64]) {
+        let s = sketch(values);
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(s.count(), values.len() as u64, "{name}");
+        for q in [0.0, 0.5, 0.9, 0.99, 1.0] {
+            let x = exact(&sorted, q);
+            let est = s.quantile(q).unwrap();
+            if x <= ZERO_MAX {
+                assert_eq!(est, 0.0, "{name} q={q} exact={x}");
+            } else {
+                // A hair of float slack: ln/powi round at the bin edges.
+                let err = (est - x).abs();
+                assert!(
+                    err <= ALPHA * x * (1.0 + 1e-9),
+                    "{name} q={q}: estimate {est}, exact {x}, error {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn quantiles_within_alpha_of_exact_nearest_rank() {
+        let mut r = Rng(0x9E37_79B9_7F4A_7C15);
+        let uniform: Vec<f64> = (0..20_000).map(|_| r.unit() * 5_000.0).collect();
+        // Log-normal-ish: exp of a sum of uniforms (about normal), median ~ e^3 ms.
+        let lognormal: Vec<f64> = (0..20_000)
+            .map(|_| {
+                let z: f64 = (0..6).map(|_| r.unit()).sum::<f64>() - 3.0;
+                (3.0 + 1.5 * z).exp()
+            })
+            .collect();
+        let constant = vec![42.0; 1_000];
+        // Heavy duplicates: a few values, one dominating, ranks land on ties.
+        let duplicates: Vec<f64> = (0..10_000)
+            .map(|i| match i % 10 {
+                0..=6 => 1.0,
+                7 | 8 => 250.0,
+                _ => 60_000.0,
+            })
+            .collect();
+        // Tiny values around the zero bin's edge, and exact zeros.
+        let tiny: Vec<f64> = (0..5_000)
+            .map(|i| match i % 4 {
+                0 => 0.0,
+                1 => r.unit() * 1e-3,
+                _ => 1e-3 + r.unit() * 0.05,
+            })
+            .collect();
+        let wide: Vec<f64> = (0..5_000)
+            .map(|_| 10f64.powf(r.unit() * 12.0 - 2.5))
+            .collect();
+        for (name, v) in [
+            ("uniform", &uniform[..]),
+            ("lognormal", &lognormal),
+            ("constant", &constant),
+            ("duplicates", &duplicates),
+            ("tiny", &tiny),
+            ("one", &[7.5][..]),
+            (
+                "wide",
+                &wide.iter().map(|v| v.min(MAX_VALUE)).collect::<Vec<_>>(),
+            ),
+        ] {
+            assert_within_alpha(name, v);
+        }
+        // The tiny set exercised both the zero bin and the smallest bins.
+        let s = sketch(&tiny);
+        assert_eq!(s.quantile(0.0), Some(0.0));
+        assert!(s.quantile(1.0).unwrap() > ZERO_MAX);
+    }
+
+    #[test]
+    fn bin_edges_are_within_alpha() {
+        // Values right at and around gamma^i, where the float index may round either way.
+        for i in [-300, -1, 0, 1, 2, 57, 500, 1100] {
+            let edge = GAMMA.powi(i);
+            for x in [edge, edge * (1.0 - 1e-15), edge * (1.0 + 1e-15)] {
+                assert_within_alpha("edge", &[x]);
+            }
+        }
+    }
+
+    #[test]
+    fn merging_random_splits_equals_the_whole() {
+        let mut r = Rng(12345);
+        let values: Vec<f64> = (0..10_000)
+            .map(|i| {
+                if i % 97 == 0 {
+                    0.0
+                } else {
+                    (r.unit() * 12.0).exp()
+                }
+            })
+            .collect();
+        let whole = sketch(&values);
+        for trial in 0..20 {
+            let parts = 1 + (r.next() % 9) as usize;
+            let mut split = vec![Vec::new(); parts];
+            for &v in &values {
+                split[(r.next() % parts as u64) as usize].push(v);
+            }
+            let mut sketches: Vec<QuantileSketch> = split.iter().map(|p| sketch(p)).collect();
+            // Merge in a shuffled order, sometimes as a tree.
+            for i in (1..sketches.len()).rev() {
+                sketches.swap(i, (r.next() % (i as u64 + 1)) as usize);
+            }
+            let merged = if trial % 2 == 0 {
+                let mut m = QuantileSketch::new();
+                for s in &sketches {
+                    m.merge(s);
+                }
+                m
+            } else {
+                while sketches.len() > 1 {
+                    let b = sketches.pop().unwrap();
+                    let a = sketches.pop().unwrap();
+                    let (mut a, b) = if r.next().is_multiple_of(2) {
+                        (a, b)
+                    } else {
+                        (b, a)
+                    };
+                    a.merge(&b);
+                    sketches.insert(0, a);
+                }
+                sketches.pop().unwrap()
+            };
+            assert_eq!(merged, whole, "trial {trial} with {parts} parts");
+        }
+        // Merging an empty sketch changes nothing, either way round.
+        let mut e = QuantileSketch::new();
+        e.merge(&whole);
+        assert_eq!(e, whole);
+        let mut w = whole.clone();
+        w.merge(&QuantileSketch::new());
+        assert_eq!(w, whole);
+    }
+
+    #[test]
+    fn index_bounds_cap_the_bins() {
+        assert_eq!(
+            MIN_INDEX,
+            (ZERO_MAX.ln() / GAMMA.ln()).ceil() as i32,
+            "MIN_INDEX out of date"
+        );
+        assert_eq!(MAX_INDEX, (MAX_VALUE.ln() / GAMMA.ln()).ceil() as i32);
+        assert_eq!(MAX_BINS, 1498);
+        assert_eq!(std::mem::size_of::<(i32, u64)>(), 16);
+        // Sweep the whole range and beyond: never more than MAX_BINS bins.
+        let mut s = QuantileSketch::new();
+        let mut x = ZERO_MAX * 1.000_001;
+        while x < 1e15 {
+            s.add(x);
+            x *= 1.005;
+        }
+        s.add(f64::MAX);
+        assert!(s.bins() <= MAX_BINS, "{} bins", s.bins());
+        assert!(s.bins() >= MAX_BINS - 1);
+        // Beyond MAX_VALUE: clamped to the top bin.
+        let top = s.quantile(1.0).unwrap();
+        assert!((top - MAX_VALUE).abs() <= ALPHA * MAX_VALUE, "{top}");
+    }
+
+    #[test]
+    fn empty_odd_inputs_and_out_of_range_q() {
+        let mut s = QuantileSketch::new();
+        assert!(s.is_empty());
+        assert_eq!(s.quantile(0.5), None);
+        s.add(f64::NAN);
+        s.add(f64::INFINITY);
+        s.add(f64::NEG_INFINITY);
+        assert_eq!(s.count(), 0);
+        assert_eq!(s, QuantileSketch::new());
+        s.add(-5.0);
+        s.add(0.0);
+        s.add(ZERO_MAX);
+        s.add(100.0);
+        assert_eq!(s.count(), 4);
+        assert_eq!(s.bins(), 1);
+        assert_eq!(s.quantile(0.75), Some(0.0));
+        let top = s.quantile(1.0).unwrap();
+        assert!((top - 100.0).abs() <= 1.0, "{top}");
+        for q in [-0.1, 1.1, f64::NAN] {
+            assert_eq!(s.quantile(q), None);
+        }
+    }
+}

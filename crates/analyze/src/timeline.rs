@@ -1,0 +1,612 @@
+//! `timeline.parquet`: volume, errors, HTTP status classes and latency percentiles per source
+//! and time bucket.
+//!
+//! A record with time `ts` counts in the bucket starting at `floor(ts / bucket) * bucket`
+//! (`div_euclid`: times before 1970 are valid and fall in the bucket that starts at or before
+//! them). Per bucket: records and bytes, error records ([`Event::is_error`]), status classes
+//! ([`Event::status`] 200-299, 300-399, 400-499, 500-599; 1xx and anything else count in none)
+//! and the latency ([`Event::latency_ms`]) in a [`QuantileSketch`]. Every part is a count or
+//! a sketch whose bins are counts, so chunks merge exactly and 1 and N threads give identical
+//! rows; the percentiles are within the sketch's relative error ([`crate::sketch::ALPHA`]) of
+//! the exact nearest-rank percentiles.
+//!
+//! Additions to the contract (documented in `docs/reports.md` when the table is wired in):
+//! - Records without a time count in one *untimed* row per source, with `bucket_start` null,
+//!   written after the source's timed buckets, so a source's rows add up to its `records`
+//!   and its record bytes.
+//! - `latency_count` (last column): how many records of the bucket had a latency, the `n`
+//!   behind the percentiles.
+//! - Null conventions: the status columns are null in every row of a source none of whose
+//!   records had an HTTP status (the format has none), 0 otherwise; `p50_ms`/`p90_ms`/`p99_ms`
+//!   are null in a bucket without any latency.
+
+use std::collections::BTreeMap;
+
+use coroner_parse::timestamp::Micros;
+
+use crate::event::Event;
+use crate::sketch::QuantileSketch;
+use crate::table::{self, Column};
+
+const SEC: i64 = 1_000_000;
+
+/// The counts of one bucket.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BucketStats {
+    pub records: u64,
+    /// Record bytes (terminators included), as everywhere bytes are counted.
+    pub bytes: u64,
+    pub errors: u64,
+    /// Records per status class: 2xx, 3xx, 4xx, 5xx.
+    pub status: [u64; 4],
+    /// Latencies (ms) of the bucket's records that had one.
+    pub latency: QuantileSketch,
+}
+
+impl BucketStats {
+    #[inline]
+    fn observe(&mut self, ev: &Event, status: Option<u16>) {
+        self.records += 1;
+        self.bytes += ev.len;
+        if ev.is_error() {
+            self.errors += 1;
+        }
+        if let Some(s) = status
+            && (200..600).contains(&s)
+        {
+            self.status[(s / 100 - 2) as usize] += 1;
+        }
+        if let Some(ms) = ev.latency_ms() {
+            self.latency.add(ms);
+        }
+    }
+
+    pub fn merge(&mut self, other: &BucketStats) {
+        self.records += other.records;
+        self.bytes += other.bytes;
+        self.errors += other.errors;
+        for (a, b) in self.status.iter_mut().zip(other.status) {
+            *a += b;
+        }
+        self.latency.merge(&other.latency);
+    }
+}
+
+/// The timeline of one source (or of one chunk of it, before merging). Every
+/// [`Timeline::observe`] of a run must pass the same `bucket_secs`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Keyed by bucket start, UTC µs.
+    buckets: BTreeMap<Micros, BucketStats>,
+    /// Records without a time (`records == 0`: none).
+    untimed: BucketStats,
+    /// Records with any HTTP status (1xx and odd ones included): whether the source's format
+    /// has statuses at all.
+    with_status: u64,
+}
+
+/// The bucket width in µs (at least 1 s).
+fn bucket_micros(bucket_secs: u64) -> i64 {
+    i64::try_from(bucket_secs.max(1))
+        .unwrap_or(i64::MAX)
+        .saturating_mul(SEC)
+}
+
+/// Start of the bucket holding `ts`: `floor(ts / bucket) * bucket`, saturating at the ends of
+/// the `i64` range (times no parser produces).
+pub fn bucket_start(ts: Micros, bucket_secs: u64) -> Micros {
+    ts.saturating_sub(ts.rem_euclid(bucket_micros(bucket_secs)))
+}
+
+impl Timeline {
+    /// Count one record.
+    #[inline]
+    pub fn observe(&mut self, ev: &Event, bucket_secs: u64) {
+        let status = ev.status();
+        if status.is_some() {
+            self.with_status += 1;
+        }
+        let bucket = match ev.ts {
+            Some(ts) => self
+                .buckets
+                .entry(bucket_start(ts, bucket_secs))
+                .or_default(),
+            None => &mut self.untimed,
+        };
+        bucket.observe(ev, status);
+    }
+
+    /// Fold another part of the same source into this one. Commutative and associative.
+    pub fn merge(&mut self, other: &Timeline) {
+        for (start, b) in &other.buckets {
+            self.buckets.entry(*start).or_default().merge(b);
+        }
+        self.untimed.merge(&other.untimed);
+        self.with_status += other.with_status;
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty() && self.untimed.records == 0
+    }
+
+    /// Timed buckets, ascending by start.
+    pub fn buckets(&self) -> impl Iterator<Item = (Micros, &BucketStats)> {
+        self.buckets.iter().map(|(s, b)| (*s, b))
+    }
+
+    /// The records without a time, if any.
+    pub fn untimed(&self) -> Option<&BucketStats> {
+        (self.untimed.records > 0).then_some(&self.untimed)
+    }
+
+    /// `(bucket_start, records, errors)` of the timed buckets, ascending: the error-rate strip
+    /// of the HTML report. Only buckets with records appear.
+    pub fn errors_per_bucket(&self) -> impl Iterator<Item = (Micros, u64, u64)> + '_ {
+        self.buckets.iter().map(|(s, b)| (*s, b.records, b.errors))
+    }
+
+    /// Whether any record of the source had an HTTP status.
+    pub fn has_status(&self) -> bool {
+        self.with_status > 0
+    }
+}
+
+/// One row of `timeline.parquet`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRow {
+    pub source: String,
+    /// Null: the source's records without a time.
+    pub bucket_start: Option<Micros>,
+    pub bucket_seconds: u64,
+    pub records: u64,
+    pub bytes: u64,
+    pub errors: u64,
+    /// 2xx, 3xx, 4xx, 5xx; `None` when the source has no HTTP statuses.
+    pub status: Option<[u64; 4]>,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub latency_count: u64,
+}
+
+impl TimelineRow {
+    fn new(
+        source: &str,
+        bucket_start: Option<Micros>,
+        bucket_secs: u64,
+        b: &BucketStats,
+        has_status: bool,
+    ) -> TimelineRow {
+        TimelineRow {
+            source: source.to_string(),
+            bucket_start,
+            bucket_seconds: bucket_secs,
+            records: b.records,
+            bytes: b.bytes,
+            errors: b.errors,
+            status: has_status.then_some(b.status),
+            p50_ms: b.latency.quantile(0.5),
+            p90_ms: b.latency.quantile(0.9),
+            p99_ms: b.latency.quantile(0.99),
+            latency_count: b.latency.count(),
+        }
+    }
+}
+
+/// The rows of every source: in the given source order, then by bucket start, the source's
+/// untimed row (if any) last.
+pub fn timeline_rows(sources: &[(&str, &Timeline)], bucket_secs: u64) -> Vec<TimelineRow> {
+    let mut rows = Vec::new();
+    for (name, t) in sources {
+        let has_status = t.has_status();
+        rows.extend(
+            t.buckets
+                .iter()
+                .map(|(s, b)| TimelineRow::new(name, Some(*s), bucket_secs, b, has_status)),
+        );
+        if let Some(u) = t.untimed() {
+            rows.push(TimelineRow::new(name, None, bucket_secs, u, has_status));
+        }
+    }
+    rows
+}
+
+pub fn timeline_batch(rows: &[TimelineRow]) -> Result<arrow_array::RecordBatch, String> {
+    let class = |i: usize| rows.iter().map(move |r| r.status.map(|s| s[i]));
+    table::batch(vec![
+        Column::utf8("source", rows.iter().map(|r| Some(r.source.as_str()))),
+        Column::timestamp("bucket_start", rows.iter().map(|r| r.bucket_start)),
+        Column::u64(
+            "bucket_seconds",
+            rows.iter().map(|r| Some(r.bucket_seconds)),
+        ),
+        Column::u64("records", rows.iter().map(|r| Some(r.records))),
+        Column::u64("bytes", rows.iter().map(|r| Some(r.bytes))),
+        Column::u64("errors", rows.iter().map(|r| Some(r.errors))),
+        Column::u64("status_2xx", class(0)),
+        Column::u64("status_3xx", class(1)),
+        Column::u64("status_4xx", class(2)),
+        Column::u64("status_5xx", class(3)),
+        Column::f64("p50_ms", rows.iter().map(|r| r.p50_ms)),
+        Column::f64("p90_ms", rows.iter().map(|r| r.p90_ms)),
+        Column::f64("p99_ms", rows.iter().map(|r| r.p99_ms)),
+        Column::u64("latency_count", rows.iter().map(|r| Some(r.latency_count))),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sketch::ALPHA;
+    use arrow_array::Array;
+    use coroner_parse::payload::{Parsed, PayloadParser};
+    use std::collections::HashMap;
+
+    const MIN: i64 = 60 * SEC;
+
+    /// A record: its time, its line, journald priority.
+    struct Rec {
+        ts: Option<Micros>,
+        line: Vec<u8>,
+        priority: Option<u8>,
+    }
+
+    fn access(status: u16, rt: Option<f64>) -> Vec<u8> {
+        let mut l = format!(
+            "192.0.2.7 - - [13/Dec/2022:18:59:01 +0000] \"GET /x HTTP/1.1\" {status} 12 \"-\" \"curl/8\""
+        );
+        if let Some(rt) = rt {
+            l.push_str(&format!(" rt={rt:.3}"));
+        }
+        l.into_bytes()
+    }
+
+    fn text(s: &str) -> Vec<u8> {
+        s.as_bytes().to_vec()
+    }
+
+    /// Parse every record once; `Parsed` borrows the lines.
+    fn parse(recs: &[Rec]) -> Vec<Parsed<'_>> {
+        let mut p = PayloadParser::new(0, None);
+        recs.iter()
+            .map(|r| {
+                if r.line.starts_with(b"192.") {
+                    p.parse(&r.line).1
+                } else {
+                    Parsed::Text
+                }
+            })
+            .collect()
+    }
+
+    fn events<'a, 'p>(recs: &'a [Rec], parsed: &'p [Parsed<'a>]) -> Vec<Event<'a, 'p>> {
+        let mut offset = 0;
+        recs.iter()
+            .zip(parsed)
+            .map(|(r, p)| {
+                let e = Event {
+                    ts: r.ts,
+                    offset,
+                    len: r.line.len() as u64 + 1,
+                    message: &r.line,
+                    parsed: p,
+                    priority: r.priority,
+                    ident: b"",
+                };
+                offset += e.len;
+                e
+            })
+            .collect()
+    }
+
+    fn fold(events: &[Event], bucket_secs: u64) -> Timeline {
+        let mut t = Timeline::default();
+        for e in events {
+            t.observe(e, bucket_secs);
+        }
+        t
+    }
+
+    /// Deterministic mixed records over ~10 minutes around 2022-12-13T18:59, some untimed.
+    fn synthetic(n: usize) -> Vec<Rec> {
+        let base = 1_670_957_941 * SEC;
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        (0..n)
+            .map(|i| {
+                let r = next();
+                let ts = (r % 11 != 0).then(|| base + (r % (600 * SEC as u64)) as i64);
+                let (line, priority) = match r % 5 {
+                    0 => (
+                        text(&format!("worker {i} said hello")),
+                        Some((r >> 8) as u8 % 8),
+                    ),
+                    1 => (text("no priority here"), None),
+                    _ => {
+                        let status = [101, 200, 200, 204, 301, 304, 404, 499, 500, 502, 504]
+                            [(r >> 20) as usize % 11];
+                        let rt = (r >> 30) % 3 != 0;
+                        (
+                            access(status, rt.then(|| ((r >> 40) % 5000) as f64 / 1000.0)),
+                            None,
+                        )
+                    }
+                };
+                Rec { ts, line, priority }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn counts_equal_a_direct_count() {
+        let recs = synthetic(3000);
+        let parsed = parse(&recs);
+        let evs = events(&recs, &parsed);
+        let t = fold(&evs, 60);
+        let rows = timeline_rows(&[("a.log", &t)], 60);
+
+        // Direct count, keyed like the rows (None = untimed).
+        #[derive(Default)]
+        struct Direct {
+            records: u64,
+            bytes: u64,
+            errors: u64,
+            status: [u64; 4],
+            lat: Vec<f64>,
+        }
+        let mut direct: HashMap<Option<i64>, Direct> = HashMap::new();
+        for (r, e) in recs.iter().zip(&evs) {
+            let key = r.ts.map(|ts| ts.div_euclid(MIN) * MIN);
+            let d = direct.entry(key).or_default();
+            d.records += 1;
+            d.bytes += r.line.len() as u64 + 1;
+            let line = std::str::from_utf8(&r.line).unwrap();
+            let is_access = line.starts_with("192.");
+            let status: Option<u16> = is_access.then(|| line[61..64].parse().unwrap());
+            if r.priority.is_some_and(|p| p <= 3) || status.is_some_and(|s| s >= 500) {
+                d.errors += 1;
+            }
+            if let Some(s @ 200..=599) = status {
+                d.status[s as usize / 100 - 2] += 1;
+            }
+            if let Some(i) = line.find(" rt=") {
+                d.lat.push(line[i + 4..].parse::<f64>().unwrap() * 1000.0);
+            }
+            // The parser agrees with the hand count (guards the test itself).
+            assert_eq!(e.status(), status, "{line}");
+        }
+        assert_eq!(rows.len(), direct.len());
+        assert!(direct.contains_key(&None) && direct.len() > 5);
+        let mut prev = None;
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.source, "a.log");
+            assert_eq!(row.bucket_seconds, 60);
+            if row.bucket_start.is_none() {
+                assert_eq!(i, rows.len() - 1, "untimed row last");
+            } else {
+                assert!(row.bucket_start > prev, "ascending");
+                prev = row.bucket_start;
+            }
+            let d = &direct[&row.bucket_start];
+            assert_eq!(
+                (row.records, row.bytes, row.errors, row.status),
+                (d.records, d.bytes, d.errors, Some(d.status)),
+                "bucket {:?}",
+                row.bucket_start
+            );
+            assert_eq!(row.latency_count, d.lat.len() as u64);
+            let mut lat = d.lat.clone();
+            lat.sort_by(f64::total_cmp);
+            for (q, got) in [(0.5, row.p50_ms), (0.9, row.p90_ms), (0.99, row.p99_ms)] {
+                if lat.is_empty() {
+                    assert_eq!(got, None);
+                    continue;
+                }
+                let rank = ((q * lat.len() as f64).ceil() as usize).max(1);
+                let x = lat[rank - 1];
+                let got = got.unwrap();
+                if x <= crate::sketch::ZERO_MAX {
+                    assert_eq!(got, 0.0);
+                } else {
+                    assert!(
+                        (got - x).abs() <= ALPHA * x * (1.0 + 1e-9),
+                        "q={q}: {got} vs {x}"
+                    );
+                }
+            }
+        }
+        // Rows add up to the source's totals.
+        let total_bytes: u64 = recs.iter().map(|r| r.line.len() as u64 + 1).sum();
+        assert_eq!(
+            rows.iter().map(|r| r.records).sum::<u64>(),
+            recs.len() as u64
+        );
+        assert_eq!(rows.iter().map(|r| r.bytes).sum::<u64>(), total_bytes);
+        // The report accessor agrees with the rows.
+        let strip: Vec<_> = t.errors_per_bucket().collect();
+        let timed: Vec<_> = rows
+            .iter()
+            .filter_map(|r| Some((r.bucket_start?, r.records, r.errors)))
+            .collect();
+        assert_eq!(strip, timed);
+    }
+
+    #[test]
+    fn merge_of_chunks_equals_single_pass() {
+        let recs = synthetic(2000);
+        let parsed = parse(&recs);
+        let evs = events(&recs, &parsed);
+        let whole = fold(&evs, 30);
+        for chunks in [1, 2, 3, 7, 64] {
+            let size = evs.len().div_ceil(chunks);
+            let parts: Vec<Timeline> = evs.chunks(size).map(|c| fold(c, 30)).collect();
+            let mut fwd = Timeline::default();
+            for p in &parts {
+                fwd.merge(p);
+            }
+            let mut rev = Timeline::default();
+            for p in parts.iter().rev() {
+                rev.merge(p);
+            }
+            assert_eq!(fwd, whole, "{chunks} chunks");
+            assert_eq!(rev, whole, "{chunks} chunks, reversed");
+            assert_eq!(
+                timeline_rows(&[("s", &rev)], 30),
+                timeline_rows(&[("s", &whole)], 30)
+            );
+        }
+    }
+
+    #[test]
+    fn bucket_boundaries_and_times_before_1970() {
+        let recs: Vec<Rec> = [
+            0,
+            MIN - 1,
+            MIN,
+            -1,
+            -MIN,
+            -MIN - 1,
+            1_670_957_940 * SEC, // 18:59:00.000000, exactly a minute start
+            1_670_957_999 * SEC + 999_999,
+        ]
+        .into_iter()
+        .map(|ts| Rec {
+            ts: Some(ts),
+            line: text("x"),
+            priority: None,
+        })
+        .collect();
+        let parsed = parse(&recs);
+        let t = fold(&events(&recs, &parsed), 60);
+        let starts: Vec<(Micros, u64)> = t.buckets().map(|(s, b)| (s, b.records)).collect();
+        assert_eq!(
+            starts,
+            vec![
+                (-2 * MIN, 1),
+                (-MIN, 2),
+                (0, 2),
+                (MIN, 1),
+                (1_670_957_940 * SEC, 2)
+            ]
+        );
+        assert_eq!(bucket_start(-1, 1), -SEC);
+        assert_eq!(bucket_start(i64::MIN, 60), i64::MIN);
+        assert_eq!(bucket_start(i64::MAX, 60) % MIN, 0);
+        // A zero bucket width is taken as 1 s rather than dividing by zero.
+        assert_eq!(bucket_start(1_500_000, 0), SEC);
+    }
+
+    #[test]
+    fn untimed_row_and_batch_columns() {
+        let recs = vec![
+            Rec {
+                ts: None,
+                line: text("no time at all"),
+                priority: Some(2),
+            },
+            Rec {
+                ts: Some(5 * SEC),
+                line: text("timed"),
+                priority: None,
+            },
+            Rec {
+                ts: None,
+                line: text("also untimed"),
+                priority: None,
+            },
+        ];
+        let parsed = parse(&recs);
+        let plain = fold(&events(&recs, &parsed), 60);
+        assert!(!plain.has_status());
+        assert_eq!(plain.untimed().map(|u| (u.records, u.errors)), Some((2, 1)));
+
+        let web_recs = vec![
+            Rec {
+                ts: Some(61 * SEC),
+                line: access(101, None),
+                priority: None,
+            },
+            Rec {
+                ts: Some(62 * SEC),
+                line: access(503, Some(0.25)),
+                priority: None,
+            },
+            Rec {
+                ts: Some(63 * SEC),
+                line: access(302, Some(0.0)),
+                priority: None,
+            },
+        ];
+        let web_parsed = parse(&web_recs);
+        let web = fold(&events(&web_recs, &web_parsed), 60);
+        assert!(web.untimed().is_none());
+
+        let rows = timeline_rows(&[("web", &web), ("plain", &plain)], 60);
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.source.as_str(), r.bucket_start, r.records))
+                .collect::<Vec<_>>(),
+            vec![
+                ("web", Some(MIN), 3),
+                ("plain", Some(0), 1),
+                ("plain", None, 2)
+            ]
+        );
+        // 101 counts in no class; 302 and 503 do.
+        assert_eq!(rows[0].status, Some([0, 1, 0, 1]));
+        assert_eq!((rows[0].errors, rows[0].latency_count), (1, 2));
+        assert_eq!(rows[0].p50_ms, Some(0.0)); // rank 1 of [0, 250]
+        let p99 = rows[0].p99_ms.unwrap();
+        assert!((p99 - 250.0).abs() <= 2.5, "{p99}");
+        assert_eq!(rows[2].bytes, 15 + 13);
+
+        let b = timeline_batch(&rows).unwrap();
+        let names: Vec<String> = b
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "source",
+                "bucket_start",
+                "bucket_seconds",
+                "records",
+                "bytes",
+                "errors",
+                "status_2xx",
+                "status_3xx",
+                "status_4xx",
+                "status_5xx",
+                "p50_ms",
+                "p90_ms",
+                "p99_ms",
+                "latency_count"
+            ]
+        );
+        assert_eq!(b.num_rows(), 3);
+        // Untimed row: null start. Plain source: null statuses and percentiles.
+        assert!(!b.column(1).is_null(1) && b.column(1).is_null(2));
+        for col in [6, 7, 8, 9, 10, 11, 12] {
+            assert!(b.column(col).is_valid(0), "column {col} of web");
+            assert!(
+                b.column(col).is_null(1) && b.column(col).is_null(2),
+                "column {col}"
+            );
+        }
+        assert_eq!(
+            b.schema().field(1).data_type(),
+            &arrow_schema::DataType::Timestamp(
+                arrow_schema::TimeUnit::Microsecond,
+                Some("UTC".into())
+            )
+        );
+    }
+}
