@@ -126,3 +126,67 @@ pub fn tar(members: &[(&str, &[u8])]) -> Vec<u8> {
     }
     b.into_inner().unwrap()
 }
+
+/// A table as JSON rows, every column by name (strings, numbers; times as ISO 8601 UTC
+/// with microseconds, like summary.json). Empty tables give no rows.
+pub fn table_rows(path: &Path) -> Vec<serde_json::Map<String, Value>> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, TimestampMicrosecondType, UInt64Type};
+    use arrow_schema::DataType;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let schema = batch.schema();
+        for i in 0..batch.num_rows() {
+            let mut row = serde_json::Map::new();
+            for (f, col) in schema.fields().iter().zip(batch.columns()) {
+                let v = if col.is_null(i) {
+                    Value::Null
+                } else {
+                    match f.data_type() {
+                        DataType::Utf8 => Value::from(col.as_string::<i32>().value(i)),
+                        DataType::UInt64 => Value::from(col.as_primitive::<UInt64Type>().value(i)),
+                        DataType::Float64 => {
+                            let x = col.as_primitive::<Float64Type>().value(i);
+                            if x.is_finite() {
+                                Value::from(x)
+                            } else {
+                                Value::from(x.to_string())
+                            }
+                        }
+                        DataType::Timestamp(..) => {
+                            Value::from(coroner_analyze::report::iso_micros(
+                                col.as_primitive::<TimestampMicrosecondType>().value(i),
+                            ))
+                        }
+                        other => panic!("column {} of type {other}", f.name()),
+                    }
+                };
+                row.insert(f.name().clone(), v);
+            }
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// `coroner analyze --quiet -o OUT ARGS... PATHS...`; panics unless it exits `code`.
+pub fn analyze_into(out: &Path, paths: &[&Path], extra: &[&str], code: i32) -> String {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["analyze".as_ref(), "-o".as_ref(), out.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    args.extend(paths.iter().map(|p| p.as_os_str()));
+    let o = coroner(args);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

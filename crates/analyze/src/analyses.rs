@@ -8,10 +8,12 @@
 use coroner_parse::timestamp::Micros;
 
 use crate::bursts::{self, BurstCounts};
+use crate::captures::CaptureCounts;
 use crate::event::Event;
 use crate::findings::{self, Findings};
 use crate::needles::Needles;
 use crate::sockets::{self, SocketEnds, SocketRules};
+use crate::timeline::Timeline;
 
 /// Options of the incident analyses (`analyze` flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +97,11 @@ pub struct Analyses {
     pub bursts: BurstCounts,
     pub findings: Findings,
     pub sockets: SocketEnds,
+    /// Socket captures (netstat, ss, /proc/net/tcp): states and TIME_WAIT groups.
+    pub captures: CaptureCounts,
+    /// An `ip_local_port_range` file: the ports it allows.
+    pub port_range: Option<u64>,
+    pub timeline: Timeline,
 }
 
 impl Analyses {
@@ -114,8 +121,27 @@ impl Analyses {
                 self.bursts.add(a.text_bursts + i, ts);
             }
         }
+        self.timeline.observe(ev, a.options.bucket_secs);
         self.findings.observe(ev, hits, a.finding_phrases);
         self.sockets.observe(&a.rules, ev, hits.has(a.ws_close));
+    }
+
+    /// A record that is not a log line with a payload (envelope grammar failed, a socket
+    /// capture row, a malformed span): counted in the timeline only, so its rows add up to
+    /// the source's records and bytes.
+    #[inline]
+    pub fn observe_other(&mut self, a: &Analyzer, ts: Option<Micros>, len: u64, offset: u64) {
+        let text = coroner_parse::payload::Parsed::Text;
+        let ev = Event {
+            ts,
+            offset,
+            len,
+            message: b"",
+            parsed: &text,
+            priority: None,
+            ident: b"",
+        };
+        self.timeline.observe(&ev, a.options.bucket_secs);
     }
 
     /// Fold the next chunk of the same source into this one (chunks come in order).
@@ -123,6 +149,9 @@ impl Analyses {
         self.bursts.merge(&other.bursts);
         self.findings.merge(&other.findings);
         self.sockets.merge(&other.sockets);
+        self.captures.merge(&other.captures);
+        self.port_range = self.port_range.or(other.port_range);
+        self.timeline.merge(&other.timeline);
     }
 
     /// After the pass: derived findings and streaming durations.

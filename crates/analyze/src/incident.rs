@@ -2,10 +2,11 @@
 //! findings), built from every source's merged [`Analyses`](crate::analyses::Analyses), and
 //! the ranked headline a person reads first.
 
-use coroner_parse::format::Payload;
+use coroner_parse::format::{Envelope, Payload};
 
 use crate::analyses::Analyzer;
 use crate::bursts::{BurstCounts, BurstRow, burst_rows};
+use crate::captures::{StateRow, TimewaitRow, state_rows, timewait_rows};
 use crate::config::RunConfig;
 use crate::drops::{Drop, DropContext, SERVE_MARKERS, drops};
 use crate::findings::{FindingRow, Kind, human_secs};
@@ -20,7 +21,14 @@ pub struct Incident<'r> {
     pub histogram: Vec<HistogramRow>,
     pub drops: Vec<Drop>,
     pub findings: Vec<FindingRow>,
+    pub states: Vec<StateRow>,
+    pub timewait: Vec<TimewaitRow>,
+    /// The ports allowed by the bundle's `ip_local_port_range`, if it has one.
+    pub port_range: Option<u64>,
 }
+
+/// TIME_WAIT utilization from which a capture's group is a `port_exhaustion` finding.
+pub const EXHAUSTION_UTILIZATION: f64 = 0.9;
 
 impl<'r> Incident<'r> {
     pub fn of(result: &'r RunResult, config: &RunConfig) -> Incident<'r> {
@@ -75,6 +83,55 @@ impl<'r> Incident<'r> {
                 })
             })
             .collect();
+        let captures: Vec<_> = sources
+            .iter()
+            .filter(|s| {
+                matches!(
+                    s.envelope,
+                    Some(Envelope::Netstat | Envelope::Ss | Envelope::ProcNetTcp)
+                )
+            })
+            .map(|s| {
+                (
+                    s.name.as_str(),
+                    s.mtime.map(|t| t * 1_000_000),
+                    &s.analyses.captures,
+                )
+            })
+            .collect();
+        let port_range = sources.iter().find_map(|s| s.analyses.port_range);
+        let states = state_rows(&captures);
+        let timewait = timewait_rows(&captures, port_range);
+        for t in &timewait {
+            if let Some(u) = t.utilization.filter(|u| *u >= EXHAUSTION_UTILIZATION) {
+                findings.push(FindingRow {
+                    source: t.capture.clone(),
+                    found: crate::findings::Found {
+                        ts: captures
+                            .iter()
+                            .find(|c| c.0 == t.capture)
+                            .and_then(|c| c.1),
+                        kind: Kind::PortExhaustion,
+                        subject: Some(format!("{} -> {}", t.local_addr, t.remote)),
+                        detail: format!(
+                            "{} TIME_WAIT sockets from {} to {} hold {:.0}% of the {} ephemeral ports{}",
+                            t.time_wait,
+                            t.local_addr,
+                            t.remote,
+                            u * 100.0,
+                            t.ports_available,
+                            if port_range.is_some() {
+                                " (ip_local_port_range of the bundle)"
+                            } else {
+                                " (default range 32768-60999)"
+                            }
+                        ),
+                        count: 1,
+                        offset: None,
+                    },
+                });
+            }
+        }
         findings.sort_by(|a, b| {
             a.found
                 .ts
@@ -88,6 +145,9 @@ impl<'r> Incident<'r> {
             histogram,
             drops,
             findings,
+            states,
+            timewait,
+            port_range,
         }
     }
 
@@ -167,8 +227,37 @@ pub fn headline(
         (Kind::WorkerTimeout, "worker timeouts", 8_600),
         (Kind::TlsExpired, "expired TLS certificate", 8_500),
     ];
+    // Port exhaustion seen in a capture: the TIME_WAIT group against the port range.
+    if let Some(t) = inc
+        .timewait
+        .iter()
+        .filter(|t| t.utilization.is_some_and(|u| u >= EXHAUSTION_UTILIZATION))
+        .max_by(|a, b| {
+            a.utilization
+                .unwrap_or(0.0)
+                .total_cmp(&b.utilization.unwrap_or(0.0))
+                .then(b.capture.cmp(&a.capture))
+        })
+    {
+        out.push(Headline {
+            text: format!(
+                "TIME_WAIT exhausts the ephemeral ports: {} sockets from {} to {} against {} ports (utilization {:.0}%) in {}",
+                t.time_wait,
+                t.local_addr,
+                t.remote,
+                t.ports_available,
+                t.utilization.unwrap_or(0.0) * 100.0,
+                t.capture
+            ),
+            table: "timewait.parquet",
+            rank: 8_999,
+        });
+    }
     for (kind, what, rank) in simple {
-        let rows: Vec<_> = by_kind(kind).collect();
+        // Findings from records (a derived capture finding has no offset: see above).
+        let rows: Vec<_> = by_kind(kind)
+            .filter(|f| f.found.offset.is_some() || kind == Kind::RestartLoop)
+            .collect();
         if rows.is_empty() {
             continue;
         }

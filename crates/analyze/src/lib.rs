@@ -18,6 +18,7 @@
 
 pub mod analyses;
 pub mod bursts;
+pub mod captures;
 pub mod config;
 pub mod drops;
 pub mod event;
@@ -27,7 +28,9 @@ pub mod needles;
 pub mod pattern_share;
 pub mod pipeline;
 pub mod report;
+pub mod sketch;
 pub mod sockets;
 pub mod stats;
 pub mod table;
 pub mod templates;
+pub mod timeline;

@@ -59,6 +59,9 @@ pub struct SourceReport {
     /// `none`, `gzip`, `zstd`; `tar`, `tar+gzip` for archive members (see docs/reports.md).
     pub compression: String,
     pub stored_bytes: Option<u64>,
+    /// Modification time of the file or archive member (Unix seconds), when known: what
+    /// dates a socket capture (`captured_at`).
+    pub mtime: Option<i64>,
     pub stats: SourceStats,
     /// Matches per pattern of the run (`pattern_share.parquet`); empty without patterns.
     pub patterns: PatternCounts,
@@ -139,6 +142,7 @@ struct SourceMeta {
     envelope: Option<Envelope>,
     compression: String,
     stored_bytes: Option<u64>,
+    mtime: Option<i64>,
     error: Option<Error>,
     /// For an archive's own row: its stream bytes and the part that is tar headers/padding.
     archive: Option<(u64, u64)>,
@@ -188,6 +192,7 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
                             envelope: None,
                             compression: "none".into(),
                             stored_bytes: None,
+                            mtime: None,
                             error: Some(problem.error.clone()),
                             archive: None,
                         }],
@@ -290,6 +295,7 @@ fn assemble(metas: Vec<SourceMeta>, mut merged: Merger, cap: u64) -> Vec<SourceR
             envelope: meta.envelope,
             compression: meta.compression,
             stored_bytes: meta.stored_bytes,
+            mtime: meta.mtime,
             stats,
             patterns: pattern_counts,
             keys,
@@ -336,6 +342,7 @@ fn process(
     let mut scanned = data.len();
     let mut too_long_at = None;
     let detect = ctx.envelope.has_payload();
+    let capture = ctx.envelope.is_capture();
     for span in Frames::new(ctx.framing, data, true, ctx.max_line) {
         let span = match span {
             Ok(span) => span,
@@ -346,12 +353,26 @@ fn process(
             }
         };
         let bytes = &data[span.start..span.end];
+        let offset = job.base + span.start as u64;
         if per_entry && span.kind != SpanKind::Meta {
             patterns.count_record(bytes, &mut counts);
         }
         match span.kind {
             SpanKind::Record => {
+                if capture && analyzer.is_some() {
+                    let line = coroner_parse::envelope::trim_newline(bytes);
+                    if ctx.envelope == Envelope::PortRange {
+                        analyses.port_range = crate::captures::port_range(bytes);
+                    } else {
+                        analyses.captures.observe_line(ctx.envelope, line);
+                    }
+                }
                 let v = view(ctx.envelope, bytes, &ctx.time);
+                if (!v.parsed || capture)
+                    && let Some(a) = analyzer
+                {
+                    analyses.observe_other(a, v.ts, bytes.len() as u64, offset);
+                }
                 if !v.parsed {
                     stats.unparsed(bytes.len(), v.ts);
                     if templates {
@@ -373,10 +394,10 @@ fn process(
                 };
                 let ts = v.ts.or_else(|| record_time(&parsed, message, &ctx.time));
                 stats.record(bytes.len(), payload, ts);
-                if let Some(a) = analyzer {
+                if let Some(a) = analyzer.filter(|_| !capture) {
                     let ev = Event {
                         ts,
-                        offset: job.base + span.start as u64,
+                        offset,
                         len: bytes.len() as u64,
                         message,
                         parsed: &parsed,
@@ -404,6 +425,9 @@ fn process(
             }
             SpanKind::Malformed => {
                 stats.unparsed(bytes.len(), None);
+                if let Some(a) = analyzer {
+                    analyses.observe_other(a, None, bytes.len() as u64, offset);
+                }
                 if templates {
                     keys.add(bytes, bytes.len() as u64, None, &mut mask_buf);
                 }
@@ -441,6 +465,7 @@ impl Producer<'_> {
             envelope: None,
             compression: compression.into(),
             stored_bytes,
+            mtime: None,
             error,
             archive: None,
         };
@@ -458,6 +483,7 @@ impl Producer<'_> {
                 let envelope = self.mapped(id, data, mtime);
                 vec![SourceMeta {
                     envelope: Some(envelope),
+                    mtime,
                     ..meta("none", Some(stored), None)
                 }]
             }
@@ -470,6 +496,7 @@ impl Producer<'_> {
                 let (envelope, error) = self.stream(id, &mut reader, compression, mtime);
                 vec![SourceMeta {
                     envelope: Some(envelope),
+                    mtime,
                     ..meta(compression.id(), stored_bytes, error)
                 }]
             }
@@ -626,6 +653,7 @@ impl Producer<'_> {
                 envelope: None,
                 compression: archive_layer.clone(),
                 stored_bytes: Some(member.size),
+                mtime: member.mtime,
                 error: None,
                 archive: None,
             };
@@ -662,6 +690,7 @@ impl Producer<'_> {
                     c => c.id().into(),
                 },
                 stored_bytes,
+                mtime: None,
                 error,
                 archive: Some((tar_bytes, tar_bytes.saturating_sub(member_bytes))),
             },

@@ -7,6 +7,7 @@ use coroner_parse::format::Envelope;
 use serde_json::{Value, json};
 
 use crate::bursts::bursts_batch;
+use crate::captures::{states_batch, timewait_batch};
 use crate::config::{RunConfig, format_tz};
 use crate::drops::drops_batch;
 use crate::findings::findings_batch;
@@ -16,6 +17,7 @@ use crate::pipeline::{RunResult, SourceReport};
 use crate::sockets::{histogram_batch, sockets_batch};
 use crate::table::{self, Column, REPORT_VERSION};
 use crate::templates::{template_rows, templates_batch};
+use crate::timeline::{timeline_batch, timeline_rows};
 
 /// Totals over a run. Archive rows are containers: their members are counted, their own
 /// bytes (the tar stream) are not counted again, only its headers and padding.
@@ -252,6 +254,16 @@ pub fn write_all(
         put("socket_histogram.parquet", histogram_batch(&inc.histogram)?)?;
         put("drops.parquet", drops_batch(&inc.drops)?)?;
         put("findings.parquet", findings_batch(&inc.findings)?)?;
+        let timelines: Vec<_> = result
+            .sources
+            .iter()
+            .filter(|s| !s.archive)
+            .map(|s| (s.name.as_str(), &s.analyses.timeline))
+            .collect();
+        let rows = timeline_rows(&timelines, config.analysis.bucket_secs);
+        put("timeline.parquet", timeline_batch(&rows)?)?;
+        put("socket_states.parquet", states_batch(&inc.states)?)?;
+        put("timewait.parquet", timewait_batch(&inc.timewait)?)?;
         let captures: Vec<&str> = result
             .sources
             .iter()

@@ -1,0 +1,454 @@
+//! The five seed incidents, end to end: `coroner analyze samples/<name>` must put the
+//! post-mortem's root finding in the summary's first lines, and the Parquet tables must hold
+//! it with the numbers the generator counted (`samples/<name>.expected.json`) or that GNU
+//! tools compute from the same files.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use common::{analyze_into, samples, sh, table_rows};
+use serde_json::{Map, Value};
+
+type Row = Map<String, Value>;
+
+struct Run {
+    dir: tempfile::TempDir,
+    stdout: String,
+}
+
+impl Run {
+    fn of(sample: &str, extra: &[&str]) -> Run {
+        let dir = tempfile::tempdir().unwrap();
+        let stdout = analyze_into(dir.path(), &[&samples().join(sample)], extra, 0);
+        Run { dir, stdout }
+    }
+
+    fn table(&self, name: &str) -> Vec<Row> {
+        table_rows(&self.dir.path().join(format!("{name}.parquet")))
+    }
+
+    /// The numbered headline lines of the terminal summary.
+    fn headline(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter(|l| {
+                l.trim_start()
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit())
+            })
+            .collect()
+    }
+}
+
+fn expected(sample: &str) -> Value {
+    let path = samples().join(format!("{sample}.expected.json"));
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+fn s<'a>(r: &'a Row, k: &str) -> &'a str {
+    r[k].as_str().unwrap_or("")
+}
+
+fn n(r: &Row, k: &str) -> u64 {
+    r[k].as_u64().unwrap_or_else(|| panic!("{k} in {r:?}"))
+}
+
+/// Sum of `count` of the findings of `kind`, per subject.
+fn findings_by_subject(rows: &[Row], kind: &str) -> BTreeMap<String, u64> {
+    let mut m = BTreeMap::new();
+    for r in rows.iter().filter(|r| s(r, "kind") == kind) {
+        *m.entry(s(r, "subject").to_string()).or_default() += n(r, "count");
+    }
+    m
+}
+
+/// `2026-07-02T15:42:17Z` (expected.json) against the tables' `...17.000000Z`.
+fn same_time(table: &str, expected: &str) -> bool {
+    table.replace(".000000Z", "Z") == expected
+}
+
+/// Bursts of the tables equal the generator's list, for every source and `*` (signature
+/// names compared without case: the generator writes `http 504`).
+fn assert_bursts_match(run: &Run, sample: &str) {
+    let want = expected(sample)["bursts"].as_array().unwrap().clone();
+    let got = run.table("bursts");
+    let key = |src: &str, sig: &str, start: &str| {
+        let src = src
+            .rsplit_once(&format!("{sample}/"))
+            .map_or(src, |(_, r)| r);
+        format!(
+            "{src}|{}|{}",
+            sig.to_lowercase(),
+            start.replace(".000000Z", "Z")
+        )
+    };
+    let got: BTreeMap<String, (u64, u64, u64)> = got
+        .iter()
+        .map(|r| {
+            (
+                key(s(r, "source"), s(r, "signature"), s(r, "start")),
+                (n(r, "seconds"), n(r, "events"), n(r, "peak")),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, (u64, u64, u64)> = want
+        .iter()
+        .map(|b| {
+            (
+                key(
+                    b["source"].as_str().unwrap(),
+                    b["signature"].as_str().unwrap(),
+                    b["start"].as_str().unwrap(),
+                ),
+                (
+                    b["seconds"].as_u64().unwrap(),
+                    b["events"].as_u64().unwrap(),
+                    b["peak"].as_u64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "bursts of {sample}");
+}
+
+#[test]
+fn t3_drop_attributes_the_drops_and_finds_the_cancel_bursts() {
+    let run = Run::of("t3-drop", &[]);
+    let e = expected("t3-drop");
+    let head = run.headline();
+    assert!(
+        head.iter()
+            .take(3)
+            .any(|l| l.contains("burst(s)") && l.contains("context canceled")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        head.iter().take(3).any(|l| l.contains("last_mile")),
+        "{}",
+        run.stdout
+    );
+    assert_bursts_match(&run, "t3-drop");
+
+    // Socket ends per layer and cause equal the generator's counts.
+    let sockets = run.table("sockets");
+    let count = |layer: &str, cause: &str| {
+        sockets
+            .iter()
+            .filter(|r| s(r, "layer") == layer && s(r, "cause") == cause)
+            .count() as u64
+    };
+    for cause in ["downstream_closed", "upstream_closed", "graceful"] {
+        assert_eq!(
+            count("dispatch", cause),
+            e["dispatch"]["ws_close"][cause].as_u64().unwrap(),
+            "{cause}"
+        );
+    }
+    assert_eq!(
+        count("traefik", "closed"),
+        e["traefik"]["ws_101"].as_u64().unwrap()
+    );
+    assert_eq!(
+        count("cloudflared", "ended_abruptly"),
+        e["cloudflared"]["request_failed_ws"].as_u64().unwrap()
+    );
+
+    // The histogram counts every socket end once, per layer and cause.
+    let hist = run.table("socket_histogram");
+    let mut by: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in &hist {
+        *by.entry((s(r, "layer").into(), s(r, "cause").into()))
+            .or_default() += n(r, "count");
+    }
+    let mut direct: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in &sockets {
+        *direct
+            .entry((s(r, "layer").into(), s(r, "cause").into()))
+            .or_default() += 1;
+    }
+    assert_eq!(by, direct);
+    // Short dispatch sockets: the histogram's buckets up to 120 s.
+    let short: u64 = hist
+        .iter()
+        .filter(|r| s(r, "layer") == "dispatch")
+        .filter(|r| r["le_ms"].as_f64().is_some_and(|le| le <= 120_000.0))
+        .map(|r| n(r, "count"))
+        .sum();
+    assert_eq!(
+        short,
+        e["dispatch"]["ws_close_short_total"].as_u64().unwrap()
+    );
+
+    // Drops: the generator's ground truth says 119 short sockets were phones on bad
+    // networks (last mile, outside any burst), and 83 died of the serve stall.
+    let drops = run.table("drops");
+    let verdicts = |v: &str| drops.iter().filter(|r| s(r, "verdict") == v).count() as u64;
+    assert_eq!(
+        verdicts("last_mile"),
+        e["truth"]["ws_close_short"]["last_mile"].as_u64().unwrap()
+    );
+    let dispatch_short_upstream = drops
+        .iter()
+        .filter(|r| s(r, "layers").contains("dispatch"))
+        .filter(|r| s(r, "verdict").starts_with("serve_stall"))
+        .count() as u64;
+    assert!(
+        dispatch_short_upstream
+            >= e["truth"]["ws_close_short"]["stall_reset"]
+                .as_u64()
+                .unwrap()
+    );
+    // Every short dispatch socket is one drop row.
+    let with_dispatch = drops
+        .iter()
+        .filter(|r| s(r, "layers").contains("dispatch"))
+        .count();
+    assert_eq!(
+        with_dispatch as u64,
+        e["dispatch"]["ws_close_short_total"].as_u64().unwrap()
+    );
+}
+
+#[test]
+fn t3_drop_bursts_equal_the_uniq_c_pipeline_on_cloudflared() {
+    // cloudflared lines start with their own second: the runbook's pipeline applies as is.
+    let file = samples().join("t3-drop/cloudflared.log.zst");
+    let uniq = sh(&format!(
+        "zstd -dc {} | grep -F 'context canceled' | cut -c1-20 | sort | uniq -c | awk '$1>=5 {{print $2, $1}}'",
+        file.display()
+    ));
+    let want: Vec<(String, u64)> = uniq
+        .lines()
+        .map(|l| {
+            let (t, c) = l.split_once(' ').unwrap();
+            (t.to_string(), c.parse().unwrap())
+        })
+        .collect();
+    assert!(!want.is_empty());
+    let run = Run::of("t3-drop", &[]);
+    let got: Vec<(String, u64)> = run
+        .table("bursts")
+        .iter()
+        .filter(|r| s(r, "source").ends_with("cloudflared.log.zst"))
+        .filter(|r| s(r, "signature") == "context canceled")
+        .map(|r| {
+            assert_eq!(n(r, "seconds"), 1, "the sample's bursts are single seconds");
+            (s(r, "start").replace(".000000Z", "Z"), n(r, "events"))
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn chitter_oom_names_the_oom_killer_and_the_silent_proxy() {
+    let run = Run::of("chitter-oom", &[]);
+    let e = expected("chitter-oom");
+    let head = run.headline();
+    assert!(
+        head[0].contains("OOM killer") && head[0].contains("netdata x4"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        head.iter()
+            .take(3)
+            .any(|l| l.contains("caddy/access.log went silent")),
+        "{}",
+        run.stdout
+    );
+    let findings = run.table("findings");
+    let kills = findings_by_subject(&findings, "oom_kill");
+    for (victim, v) in e["findings"]["oom_kill"].as_object().unwrap() {
+        assert_eq!(kills.get(victim), v["count"].as_u64().as_ref(), "{victim}");
+    }
+    let silence: Vec<&Row> = findings
+        .iter()
+        .filter(|r| s(r, "kind") == "silence" && s(r, "subject").ends_with("caddy/access.log"))
+        .filter(|r| s(r, "detail").contains("silent until the bundle ends"))
+        .collect();
+    let want = &e["findings"]["silence"][0];
+    assert_eq!(silence.len(), 1, "{silence:?}");
+    assert!(same_time(
+        s(silence[0], "ts"),
+        want["last_record"].as_str().unwrap()
+    ));
+    // No loop: netdata restarts every ~10 minutes, never 3 within 10.
+    assert!(findings_by_subject(&findings, "restart_loop").is_empty());
+    let restarts = findings_by_subject(&findings, "restart");
+    assert!(restarts["netdata.service"] >= 4 * 3);
+}
+
+#[test]
+fn hachyderm_puts_the_full_database_disk_first() {
+    let run = Run::of("hachyderm", &[]);
+    let e = expected("hachyderm");
+    let head = run.headline();
+    assert!(head[0].contains("disk full"), "{}", run.stdout);
+    assert!(
+        head.iter().take(3).any(|l| l.contains("HTTP 504")),
+        "{}",
+        run.stdout
+    );
+    let findings = run.table("findings");
+    let disk = findings_by_subject(&findings, "disk_full");
+    for d in e["findings"]["disk_full"].as_array().unwrap() {
+        let ident = d["ident"].as_str().unwrap();
+        assert_eq!(disk.get(ident), d["count"].as_u64().as_ref(), "{ident}");
+    }
+    assert_bursts_match(&run, "hachyderm");
+    // Error buckets: every 5xx of the access log is an error in the timeline.
+    let timeline = run.table("timeline");
+    let five: u64 = timeline
+        .iter()
+        .filter(|r| s(r, "source").ends_with("access.log.gz"))
+        .map(|r| n(r, "status_5xx"))
+        .sum();
+    let status = &e["nginx"]["status"];
+    let want: u64 = ["500", "502", "504"]
+        .iter()
+        .map(|k| status[*k].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(five, want);
+}
+
+#[test]
+fn tecken_disk_finds_disk_full_worker_timeouts_and_the_restart_loop() {
+    let run = Run::of("tecken-disk", &[]);
+    let e = expected("tecken-disk");
+    let head: Vec<&str> = run.headline().into_iter().take(3).collect();
+    for want in ["disk full", "restart loop", "worker timeouts"] {
+        assert!(
+            head.iter().any(|l| l.contains(want)),
+            "{want}: {}",
+            run.stdout
+        );
+    }
+    let findings = run.table("findings");
+    let disk: u64 = findings_by_subject(&findings, "disk_full").values().sum();
+    assert_eq!(
+        disk,
+        e["findings"]["disk_full"][0]["count"].as_u64().unwrap()
+    );
+    let workers: u64 = findings_by_subject(&findings, "worker_timeout")
+        .values()
+        .sum();
+    assert_eq!(
+        workers,
+        e["findings"]["worker_timeout"]["count"].as_u64().unwrap()
+            + e["findings"]["worker_sigkill"]["count"].as_u64().unwrap()
+    );
+    let loops = findings_by_subject(&findings, "restart_loop");
+    assert_eq!(
+        loops.get("tecken-web.service"),
+        e["findings"]["restart"]["scheduled_restart"]["count"]
+            .as_u64()
+            .as_ref()
+    );
+}
+
+#[test]
+fn redis_timewait_finds_port_exhaustion_and_the_redis_flood() {
+    let run = Run::of("redis-timewait", &[]);
+    let e = expected("redis-timewait");
+    let head = run.headline();
+    assert!(
+        head[0].contains("TIME_WAIT exhausts the ephemeral ports")
+            && head[0].contains("10.0.4.30:6379"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        head.iter()
+            .take(3)
+            .any(|l| l.contains("Cannot assign requested address")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        head.iter()
+            .take(3)
+            .any(|l| l.contains("Redis::connect") && l.contains("89.")),
+        "{}",
+        run.stdout
+    );
+    let findings = run.table("findings");
+    let ports: u64 = findings
+        .iter()
+        .filter(|r| s(r, "kind") == "port_exhaustion" && s(r, "source").ends_with("app.log"))
+        .map(|r| n(r, "count"))
+        .sum();
+    assert_eq!(
+        ports,
+        e["findings"]["port_exhaustion"]["count"].as_u64().unwrap()
+    );
+
+    // Socket states equal awk on the capture itself.
+    let capture = samples().join("redis-timewait/netstat-nat.txt.gz");
+    let awk = sh(&format!(
+        "gzip -dc {} | awk 'NR>2 {{print $6}}' | sort | uniq -c",
+        capture.display()
+    ));
+    let want: BTreeMap<String, u64> = awk
+        .lines()
+        .map(|l| {
+            let mut it = l.split_whitespace();
+            let c = it.next().unwrap().parse().unwrap();
+            (it.next().unwrap().to_string(), c)
+        })
+        .collect();
+    let got: BTreeMap<String, u64> = run
+        .table("socket_states")
+        .iter()
+        .map(|r| (s(r, "state").to_string(), n(r, "count")))
+        .collect();
+    assert_eq!(got, want);
+    let tw = run.table("timewait");
+    let redis = tw
+        .iter()
+        .find(|r| s(r, "remote") == "10.0.4.30:6379")
+        .expect("a TIME_WAIT group to the Redis port");
+    assert_eq!(n(redis, "time_wait"), 28_232);
+    assert_eq!(n(redis, "ports_available"), 28_232);
+    assert!(redis["utilization"].as_f64().unwrap() >= 1.0);
+}
+
+/// Every table byte-identical for 1 and 2 threads and tiny chunks.
+#[test]
+fn one_and_two_threads_write_identical_tables_for_every_sample() {
+    let names: Vec<PathBuf> = std::fs::read_dir(samples())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert!(names.len() >= 5);
+    for sample in names {
+        let one = tempfile::tempdir().unwrap();
+        let two = tempfile::tempdir().unwrap();
+        analyze_into(one.path(), &[&sample], &["--quiet", "--threads", "1"], 0);
+        analyze_into(
+            two.path(),
+            &[&sample],
+            &["--quiet", "--threads", "2", "--chunk-size", "16K"],
+            0,
+        );
+        let mut tables = 0;
+        for entry in std::fs::read_dir(one.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "parquet") {
+                let other = two.path().join(path.file_name().unwrap());
+                assert!(
+                    std::fs::read(&path).unwrap() == std::fs::read(&other).unwrap(),
+                    "{} differs between 1 and 2 threads for {}",
+                    path.file_name().unwrap().to_string_lossy(),
+                    sample.display()
+                );
+                tables += 1;
+            }
+        }
+        assert!(tables >= 10, "{tables} tables for {}", sample.display());
+    }
+}
