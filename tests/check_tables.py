@@ -25,6 +25,42 @@ CONTRACT = {
         "first_ts": "timestamp[us, tz=UTC]", "last_ts": "timestamp[us, tz=UTC]",
         "example": "string",
     },
+    "bursts.parquet": {
+        "source": "string", "signature": "string", "start": "timestamp[us, tz=UTC]",
+        "end": "timestamp[us, tz=UTC]", "seconds": "uint64", "events": "uint64",
+        "peak": "uint64", "threshold": "uint64",
+    },
+    "sockets.parquet": {
+        "ts": "timestamp[us, tz=UTC]", "source": "string", "layer": "string",
+        "duration_ms": "double", "cause": "string", "client": "string", "path": "string",
+        "status": "uint64",
+    },
+    "socket_histogram.parquet": {
+        "layer": "string", "cause": "string", "le_ms": "double", "count": "uint64",
+    },
+    "drops.parquet": {
+        "ts": "timestamp[us, tz=UTC]", "duration_ms": "double", "verdict": "string",
+        "layers": "string", "evidence": "string",
+    },
+    "socket_states.parquet": {
+        "capture": "string", "captured_at": "timestamp[us, tz=UTC]", "state": "string",
+        "count": "uint64",
+    },
+    "timewait.parquet": {
+        "capture": "string", "local_addr": "string", "remote": "string",
+        "time_wait": "uint64", "ports_available": "uint64", "utilization": "double",
+    },
+    "timeline.parquet": {
+        "source": "string", "bucket_start": "timestamp[us, tz=UTC]",
+        "bucket_seconds": "uint64", "records": "uint64", "bytes": "uint64",
+        "errors": "uint64", "status_2xx": "uint64", "status_3xx": "uint64",
+        "status_4xx": "uint64", "status_5xx": "uint64", "p50_ms": "double",
+        "p90_ms": "double", "p99_ms": "double",
+    },
+    "findings.parquet": {
+        "ts": "timestamp[us, tz=UTC]", "source": "string", "kind": "string",
+        "subject": "string", "detail": "string", "count": "uint64",
+    },
 }
 
 def main(out: Path) -> int:
@@ -62,6 +98,19 @@ def main(out: Path) -> int:
         bad = joined.filter((pl.col("bytes") != pl.col("bytes_src")) | (pl.col("records") != pl.col("records_src")))
         if bad.height:
             print(f"templates.parquet: sums differ from sources.parquet: {bad}")
+            failures += 1
+    if "timeline.parquet" in summary["tables"]:
+        # Every record sits in one bucket (or the untimed row): the sums are the source's.
+        t = pl.read_parquet(out / "timeline.parquet")
+        per = t.group_by("source").agg(pl.col("bytes").sum(), pl.col("records").sum())
+        joined = per.join(
+            sources.select(["source", "bytes", "records"]), on="source", suffix="_src"
+        )
+        bad = joined.filter(
+            (pl.col("bytes") != pl.col("bytes_src")) | (pl.col("records") != pl.col("records_src"))
+        )
+        if bad.height:
+            print(f"timeline.parquet: sums differ from sources.parquet: {bad}")
             failures += 1
     print(f"{failures} failed, python table check")
     return 1 if failures else 0
