@@ -35,7 +35,13 @@ impl Hits {
 #[derive(Clone, Debug)]
 pub struct Needles {
     phrases: Vec<String>,
+    /// Leftmost-first: the semantics under which aho-corasick can use its SIMD (Teddy)
+    /// prefilter. Measured: the standard-semantics automaton that can report overlapping
+    /// matches ran a byte-at-a-time search and took a third of a full analyze pass on an
+    /// access log. It only answers "any phrase here?"; the rare record that has one is then
+    /// checked phrase by phrase.
     automaton: Option<AhoCorasick>,
+    finders: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Needles {
@@ -48,11 +54,19 @@ impl Needles {
             .collect();
         let automaton = (!usable.is_empty()).then(|| {
             AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
+                .match_kind(MatchKind::LeftmostFirst)
                 .build(&usable)
                 .expect("literal phrases always build")
         });
-        Needles { phrases, automaton }
+        let finders = usable
+            .iter()
+            .map(|p| memchr::memmem::Finder::new(p.as_bytes()).into_owned())
+            .collect();
+        Needles {
+            phrases,
+            automaton,
+            finders,
+        }
     }
 
     pub fn phrase(&self, id: usize) -> &str {
@@ -77,8 +91,10 @@ impl Needles {
             return Hits(0);
         }
         let mut bits = 0u128;
-        for m in ac.find_overlapping_iter(message) {
-            bits |= 1u128 << m.pattern().as_usize();
+        for (i, f) in self.finders.iter().enumerate() {
+            if f.find(message).is_some() {
+                bits |= 1u128 << i;
+            }
         }
         Hits(bits)
     }
