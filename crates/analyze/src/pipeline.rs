@@ -437,6 +437,7 @@ fn process(
     if matches!(ctx.framing, Framing::Lines | Framing::Syslog) {
         patterns.count_lines(&data[..scanned], &mut counts);
     }
+    analyses.timeline.settle();
     ChunkOut {
         source: ctx.id,
         seq: job.seq,
