@@ -33,13 +33,16 @@ pub const STATUSES: [(u16, &str); 2] = [(502, "HTTP 502"), (504, "HTTP 504")];
 pub const MAX_EXTRA: usize = 64;
 
 /// Every signature of a run: the built-in text ones, the `--burst` ones, then the statuses.
+/// A `--burst` equal to a built-in signature (or given twice) is counted once.
 pub fn signature_names(extra: &[String]) -> Vec<String> {
-    BUILTIN
-        .iter()
-        .map(|s| s.to_string())
-        .chain(extra.iter().take(MAX_EXTRA).cloned())
-        .chain(STATUSES.iter().map(|(_, n)| n.to_string()))
-        .collect()
+    let mut names: Vec<String> = BUILTIN.iter().map(|s| s.to_string()).collect();
+    for e in extra.iter().take(MAX_EXTRA) {
+        if !names.contains(e) {
+            names.push(e.clone());
+        }
+    }
+    names.extend(STATUSES.iter().map(|(_, n)| n.to_string()));
+    names
 }
 
 const SEC: i64 = 1_000_000;
@@ -233,6 +236,13 @@ mod tests {
         let rows = burst_rows(&[("a", &a), ("b", &b)], &names, 5);
         assert_eq!(rows.len(), 1);
         assert_eq!((rows[0].source.as_str(), rows[0].events), ("*", 6));
+    }
+
+    #[test]
+    fn extra_signatures_are_counted_once() {
+        let names = signature_names(&["context canceled".into(), "EOF".into(), "EOF".into()]);
+        assert_eq!(names.len(), BUILTIN.len() + 1 + STATUSES.len());
+        assert_eq!(names[BUILTIN.len()], "EOF");
     }
 
     #[test]

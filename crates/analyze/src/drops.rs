@@ -145,6 +145,10 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
             if !short(p) || used[p] {
                 continue;
             }
+            // A WebSocket path answered 2xx-4xx was refused, not dropped: no row.
+            if rows[p].end.status.is_some_and(|s| s != 101 && s < 500) {
+                continue;
+            }
             used[p] = true;
             let mut group = vec![p];
             let at = mid(p);

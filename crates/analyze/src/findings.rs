@@ -103,6 +103,9 @@ pub struct Findings {
     restarts: Vec<(Micros, String, bool)>,
     /// Distinct seconds with records, in arrival order (sorted and deduplicated at the end).
     seconds: Vec<i64>,
+    /// The seconds list hit [`MAX_SECONDS`] even after compaction: no silence is inferred
+    /// (a silence "until the end" would be an artefact of the cap).
+    seconds_full: bool,
 }
 
 impl Findings {
@@ -110,10 +113,7 @@ impl Findings {
     /// needle id of [`PHRASES`]`[0]`.
     pub fn observe(&mut self, ev: &Event, hits: Hits, first: usize) {
         if let Some(ts) = ev.ts {
-            let s = ts.div_euclid(SEC);
-            if self.seconds.last() != Some(&s) && self.seconds.len() < MAX_SECONDS {
-                self.seconds.push(s);
-            }
+            self.see_second(ts.div_euclid(SEC));
         }
         let mut text_kind = None;
         if hits.any() {
@@ -166,6 +166,23 @@ impl Findings {
         }
     }
 
+    #[inline]
+    fn see_second(&mut self, s: i64) {
+        if self.seconds.last() == Some(&s) || self.seconds_full {
+            return;
+        }
+        if self.seconds.len() >= MAX_SECONDS {
+            // Out-of-order logs repeat seconds: compact before giving up.
+            self.seconds.sort_unstable();
+            self.seconds.dedup();
+            if self.seconds.len() >= MAX_SECONDS / 10 * 9 {
+                self.seconds_full = true;
+                return;
+            }
+        }
+        self.seconds.push(s);
+    }
+
     fn push(&mut self, ev: &Event, kind: Kind, subject: Option<String>) {
         let detail = lossy(ev.message, DETAIL_MAX);
         if let Some(last) = self.rows.last_mut()
@@ -211,10 +228,9 @@ impl Findings {
                 .map(|f| f.count)
                 .sum::<u64>();
         self.restarts.extend(other.restarts.iter().cloned());
+        self.seconds_full |= other.seconds_full;
         for &s in &other.seconds {
-            if self.seconds.last() != Some(&s) && self.seconds.len() < MAX_SECONDS {
-                self.seconds.push(s);
-            }
+            self.see_second(s);
         }
     }
 

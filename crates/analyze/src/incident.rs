@@ -304,7 +304,13 @@ pub fn headline(
             rank: rank + n.min(99),
         });
     }
-    if let Some(s) = by_kind(Kind::Silence).max_by(|a, b| {
+    // A quiet stretch makes the headline when it is long (15 min) or lasts until the end of
+    // the bundle (the server that served its last request); shorter ones stay in the table.
+    let telling = |f: &&FindingRow| {
+        silence_secs(&f.found.detail) >= 900
+            || f.found.detail.contains("silent until the bundle ends")
+    };
+    if let Some(s) = by_kind(Kind::Silence).filter(telling).max_by(|a, b| {
         silence_secs(&a.found.detail)
             .cmp(&silence_secs(&b.found.detail))
             .then(b.found.ts.cmp(&a.found.ts))

@@ -190,6 +190,12 @@ pub fn summary_json(
             "last_ts": t.last_ts.map(iso_micros),
         },
         "tables": tables,
+        // What the analyses' memory bounds left out (see docs/reports.md): nothing is lost
+        // silently.
+        "capped": {
+            "socket_ends": result.sources.iter().map(|s| s.analyses.sockets.dropped).sum::<u64>(),
+            "findings": result.sources.iter().map(|s| s.analyses.findings.dropped).sum::<u64>(),
+        },
         "headline": headline
             .iter()
             .map(|h| json!({"text": h.text, "table": h.table}))

@@ -297,8 +297,11 @@ impl SocketEnds {
         for end in &mut self.ends {
             if end.layer == Layer::MastodonStreaming
                 && let (Some(ts), Some(id)) = (end.ts, &end.client)
-                && let Some(first) = self.first_seen.get(id.as_bytes())
+                && let Some(&first) = self.first_seen.get(id.as_bytes())
+                && first < ts
             {
+                // Only when an earlier line opened the stream: an end that is the only line
+                // of its request id (the start rotated away) has no known duration.
                 end.duration_ms = Some((ts - first) as f64 / 1000.0);
             }
         }
