@@ -452,3 +452,59 @@ fn one_and_two_threads_write_identical_tables_for_every_sample() {
         assert!(tables >= 10, "{tables} tables for {}", sample.display());
     }
 }
+
+/// Timeline percentiles against exact nearest-rank percentiles computed here from the
+/// access log's own `rt=` values, per minute: within the sketch's stated 1 % error.
+#[test]
+fn hachyderm_latency_percentiles_are_within_the_sketch_error_of_exact() {
+    use std::io::Read;
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(samples().join("hachyderm/nginx/access.log.gz")).unwrap(),
+    )
+    .read_to_string(&mut text)
+    .unwrap();
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    // Minute (ISO, as the table writes it) -> latencies in ms.
+    let mut exact: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for line in text.lines() {
+        let t = &line[line.find('[').unwrap() + 1..];
+        // dd/Mon/yyyy:HH:MM:SS +0000
+        let (day, mon, year, hh, mm) = (&t[0..2], &t[3..6], &t[7..11], &t[12..14], &t[15..17]);
+        assert_eq!(&t[21..26], "+0000", "{line}");
+        let m = MONTHS.iter().position(|x| *x == mon).unwrap() + 1;
+        let minute = format!("{year}-{m:02}-{day}T{hh}:{mm}:00.000000Z");
+        let Some(rt) = line.split(' ').find_map(|f| f.strip_prefix("rt=")) else {
+            continue;
+        };
+        let ms = rt.parse::<f64>().unwrap() * 1000.0;
+        exact.entry(minute).or_default().push(ms);
+    }
+    assert!(exact.len() >= 20, "{} minutes", exact.len());
+    let run = Run::of("hachyderm", &[]);
+    let rows: BTreeMap<String, Row> = run
+        .table("timeline")
+        .into_iter()
+        .filter(|r| s(r, "source").ends_with("access.log.gz"))
+        .map(|r| (s(&r, "bucket_start").to_string(), r))
+        .collect();
+    let mut checked = 0;
+    for (minute, mut v) in exact {
+        v.sort_by(f64::total_cmp);
+        let row = &rows[&minute];
+        assert_eq!(n(row, "latency_count"), v.len() as u64, "{minute}");
+        for (q, col) in [(0.5, "p50_ms"), (0.9, "p90_ms"), (0.99, "p99_ms")] {
+            let rank = ((q * v.len() as f64).ceil() as usize).max(1);
+            let want = v[rank - 1];
+            let got = row[col].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 0.01 * want + 1e-3,
+                "{minute} {col}: sketch {got}, exact {want}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 60);
+}

@@ -144,8 +144,11 @@ impl SocketEnds {
                 ),
                 Parsed::TraefikJson(r) => (
                     Layer::Traefik,
-                    r.end
-                        .or_else(|| Some(r.start? + r.duration_ns.unwrap_or(0) as i64 / 1000)),
+                    // StartUTC + Duration is to the microsecond; logrus `time` is
+                    // whole seconds.
+                    r.start
+                        .map(|s| s + r.duration_ns.unwrap_or(0) as i64 / 1000)
+                        .or(r.end),
                     r.client_host.map(|h| h.raw()),
                 ),
                 Parsed::NginxAccess(r) => (Layer::Nginx, ev.ts, r.client),
