@@ -145,7 +145,7 @@ fn bench(c: &mut Criterion) {
         clf::parse_cached(l, &mut cache).is_ok()
     });
     run_on(g, "clf/traefik", synthetic(TRAEFIK), &mut |l| {
-        clf::parse_traefik(l).is_ok()
+        clf::parse_traefik_cached(l, &mut cache).is_ok()
     });
     let combined = nginx_format::compile(nginx_format::COMBINED).unwrap();
     run_on(g, "nginx-format/combined", apache.clone(), &mut |l| {

@@ -148,7 +148,9 @@ impl<'f> PayloadParser<'f> {
         let payload = detect_payload(message);
         let off = self.offset_secs;
         let parsed = match payload {
-            Payload::TraefikClf => clf::parse_traefik(message).ok().map(Parsed::TraefikClf),
+            Payload::TraefikClf => clf::parse_traefik_cached(message, &mut self.cache)
+                .ok()
+                .map(Parsed::TraefikClf),
             Payload::TraefikJson => traefik_json::parse_cached(message, &mut self.cache)
                 .ok()
                 .map(Parsed::TraefikJson),

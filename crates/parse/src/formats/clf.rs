@@ -124,7 +124,23 @@ pub fn parse_cached<'a>(
 
 /// Parse a Traefik CLF (or genericCLF) line.
 pub fn parse_traefik(line: &[u8]) -> Result<TraefikRecord<'_>, ParseError> {
-    let (mut r, pos) = head(line, parse_clf)?;
+    parse_traefik_with(line, parse_clf)
+}
+
+/// [`parse_traefik`] with a [`TimeCache`] kept across the lines of one source (same
+/// result, the calendar math skipped while the time repeats).
+pub fn parse_traefik_cached<'a>(
+    line: &'a [u8],
+    cache: &mut TimeCache,
+) -> Result<TraefikRecord<'a>, ParseError> {
+    parse_traefik_with(line, |b| cache.clf(b))
+}
+
+fn parse_traefik_with<'a>(
+    line: &'a [u8],
+    time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
+) -> Result<TraefikRecord<'a>, ParseError> {
+    let (mut r, pos) = head(line, time)?;
     let Some((tail_start, tail)) = traefik_tail(line, pos) else {
         // genericCLF: plain combined.
         combined_tail(line, &mut r, pos);
@@ -854,6 +870,9 @@ pub(crate) mod tests {
         let mut c = TimeCache::new();
         for l in NGINX {
             assert_eq!(parse_cached(b(l), &mut c), parse(b(l)));
+        }
+        for l in TRAEFIK {
+            assert_eq!(parse_traefik_cached(b(l), &mut c), parse_traefik(b(l)));
         }
     }
 
