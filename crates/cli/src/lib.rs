@@ -12,6 +12,8 @@
 //! assert_eq!(coroner_cli::run(["coroner", "--version"]), 0);
 //! ```
 
+pub mod formats;
+pub mod progress;
 pub mod term;
 
 use std::path::PathBuf;
@@ -77,6 +79,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List every format coroner reads, with one example of each.
+    Formats,
     /// Read every input and print what each source is: format, compression, bytes, records.
     ///
     /// Example: coroner detect /var/log/nginx/ journal.export.zst
@@ -281,6 +285,10 @@ where
             json,
         } => share(&cli, read, patterns, *json),
         Command::Detect { read, json } => detect(&cli, read, *json),
+        Command::Formats => {
+            print!("{}", formats::listing());
+            0
+        }
     }
 }
 
@@ -326,7 +334,9 @@ fn analyze(
         return 1;
     }
     let started = Instant::now();
-    let result = pipeline::run(&read.paths, &config, &|_| {});
+    let progress = progress::Progress::new(cli.quiet, progress::stored_bytes(&read.paths));
+    let result = pipeline::run(&read.paths, &config, &|b| progress.add(b));
+    progress.finish();
     let elapsed = started.elapsed();
     let written = match report::write_all(output, &read.paths, &config, &result) {
         Ok(w) => w,
@@ -421,7 +431,9 @@ fn share(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, json: bool) -> i32 
         eprintln!("coroner: share needs at least one pattern (-p PATTERN or --patterns FILE)");
         return 1;
     }
-    let result = pipeline::run(&read.paths, &config, &|_| {});
+    let progress = progress::Progress::new(cli.quiet, progress::stored_bytes(&read.paths));
+    let result = pipeline::run(&read.paths, &config, &|b| progress.add(b));
+    progress.finish();
     let rows = share_rows(&result, &config.patterns, config.pattern_mode);
     if json {
         let rows: Vec<_> = rows
@@ -480,7 +492,9 @@ fn detect(cli: &Cli, read: &ReadArgs, json: bool) -> i32 {
     let mut config = read.config(cli.threads);
     config.templates = false;
     config.analyses = false;
-    let result = pipeline::run(&read.paths, &config, &|_| {});
+    let progress = progress::Progress::new(cli.quiet, progress::stored_bytes(&read.paths));
+    let result = pipeline::run(&read.paths, &config, &|b| progress.add(b));
+    progress.finish();
     if json {
         let rows: Vec<_> = result.sources.iter().map(source_json).collect();
         println!(
