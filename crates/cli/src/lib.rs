@@ -30,7 +30,14 @@ use crate::term::clean;
 
 /// Post-mortem log forensics: one pass over a bundle of logs, answers in Parquet.
 #[derive(Parser, Debug)]
-#[command(name = "coroner", version, about, long_about = None)]
+#[command(
+    name = "coroner",
+    version,
+    about = "Post-mortem log forensics: one pass over a bundle of logs, answers in Parquet.",
+    long_about = None,
+    after_help = "Start with `coroner analyze BUNDLE -o out/` and read the first lines it prints; \
+                  `coroner formats` lists what it reads. Tables: docs/reports.md."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -46,7 +53,11 @@ pub struct Cli {
 enum Command {
     /// Read every input once and write the report tables into a directory.
     ///
-    /// Example: coroner analyze incident-bundle.tar.gz -o out/
+    /// One pass over everything: formats detected per source and per record, byte share per
+    /// template, same-second bursts, WebSocket ends and drop verdicts, TIME_WAIT against the
+    /// port range, findings (OOM kills, restarts, full disks, ...) and a timeline; then the
+    /// few lines to read first, each naming the table with the detail.
+    #[command(after_long_help = ANALYZE_EXAMPLES)]
     Analyze {
         #[command(flatten)]
         read: ReadArgs,
@@ -70,6 +81,7 @@ enum Command {
     /// compressed files too.
     ///
     /// Example: coroner share php-error.log.gz -p 'Redis::connect' -p 'Connection refused'
+    #[command(after_long_help = SHARE_EXAMPLES)]
     Share {
         #[command(flatten)]
         read: ReadArgs,
@@ -81,6 +93,17 @@ enum Command {
     },
     /// List every format coroner reads, with one example of each.
     Formats,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    ///
+    /// Example: coroner completions bash > /etc/bash_completion.d/coroner
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    ///
+    /// Example: coroner man > coroner.1 && man ./coroner.1
+    Man,
     /// Read every input and print what each source is: format, compression, bytes, records.
     ///
     /// Example: coroner detect /var/log/nginx/ journal.export.zst
@@ -120,6 +143,32 @@ struct ReadArgs {
     #[arg(long, value_name = "SIZE", default_value = "8M", value_parser = size_arg, hide = true)]
     chunk_size: usize,
 }
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples, from real post-mortems:
+  # Everything in the bundle, whatever it is (tar, .gz, .zst, directories):
+  coroner analyze incident-2026-07-02.tar.zst -o out/
+  # Which segment dropped the WebSockets? (t3: journald export of the proxy, Traefik, cloudflared)
+  coroner analyze t3-dispatch.export traefik/access.log.gz cloudflared.log.zst --short-ms 120000 -o out/
+  # Mastodon: streaming floods and 504s; count your own phrase as a burst too
+  coroner analyze journal.txt nginx/ --burst 'Redis::CommandError' -o out/
+  # What fills the disk, with your guesses measured exactly like grep -F | wc --bytes:
+  coroner analyze /var/log/php/ -p 'Redis::' -p 'PHP Notice' -o out/
+  # A log without a zone written in local time (nginx error log, journalctl -o short):
+  coroner analyze /var/log/nginx/error.log --tz +02:00 --year 2024 -o out/
+
+Then, in Python:
+  import polars as pl
+  pl.read_parquet('out/drops.parquet').group_by('verdict').len()";
+
+const SHARE_EXAMPLES: &str = "\
+Examples:
+  # The Redis TIME_WAIT post-mortem: which message filled the disk?
+  coroner share php/app.log -p 'Redis::' -p 'Cannot assign requested address'
+  # Case-insensitive, or regular expressions, or a file of patterns:
+  coroner share /var/log/ -i -p 'timeout'
+  coroner share access.log.gz --regex -p '\" 50[24] '
+  coroner share journal.export --patterns guesses.txt --json";
 
 /// Knobs of the incident analyses (bursts, sockets, drops, timeline).
 #[derive(Args, Debug)]
@@ -288,6 +337,23 @@ where
         Command::Formats => {
             print!("{}", formats::listing());
             0
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "coroner", &mut std::io::stdout());
+            0
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => 0,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("coroner: {e}");
+                    1
+                }
+            }
         }
     }
 }
