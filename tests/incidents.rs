@@ -132,6 +132,9 @@ fn t3_drop_attributes_the_drops_and_finds_the_cancel_bursts() {
         run.stdout
     );
     assert_bursts_match(&run, "t3-drop");
+    let html = std::fs::read_to_string(run.dir.path().join("report.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    assert!(html.matches("class=\"chart\"").count() >= 8);
 
     // Socket ends per layer and cause equal the generator's counts.
     let sockets = run.table("sockets");

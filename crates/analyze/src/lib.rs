@@ -23,6 +23,7 @@ pub mod config;
 pub mod drops;
 pub mod event;
 pub mod findings;
+pub mod html;
 pub mod incident;
 pub mod needles;
 pub mod pattern_share;

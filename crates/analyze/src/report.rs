@@ -277,6 +277,10 @@ pub fn write_all(
             .map(|s| s.name.as_str())
             .collect();
         lines = headline(&inc, &templates, &captures, config.analysis.short_ms as f64);
+        let html = crate::html::render(result, config, &inc, &templates, &lines);
+        let path = dir.join("report.html");
+        std::fs::write(&path, html).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
     }
     let summary = dir.join("summary.json");
     let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables, &lines))
