@@ -50,6 +50,7 @@
 use std::io;
 use std::path::Path;
 
+pub mod bundle;
 pub mod chitter_oom;
 pub mod common;
 pub mod hachyderm;
