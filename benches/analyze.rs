@@ -7,29 +7,12 @@
 
 use coroner_analyze::config::RunConfig;
 use coroner_analyze::pipeline::run;
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn data() -> std::path::PathBuf {
-    let mb: usize = std::env::var("CORONER_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-analyze-{mb}"));
-    let path = dir.join("access.log");
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let seed = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/elastic-examples/apache_logs"
-        ))
-        .unwrap();
-        let mut out = Vec::with_capacity((mb << 20) + seed.len());
-        while out.len() < mb << 20 {
-            out.extend_from_slice(&seed);
-        }
-        std::fs::write(&path, &out).unwrap();
-    }
-    path
+    common::apache_log("analyze", 256)
 }
 
 fn bench(c: &mut Criterion) {

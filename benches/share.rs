@@ -8,6 +8,8 @@
 use coroner_analyze::config::RunConfig;
 use coroner_analyze::pattern_share::PatternMode;
 use coroner_analyze::pipeline::run;
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Ten guesses an SRE would try first on an access log: some frequent, some rare, one that
@@ -26,26 +28,7 @@ pub const PATTERNS: [&str; 10] = [
 ];
 
 fn data() -> std::path::PathBuf {
-    let mb: usize = std::env::var("CORONER_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1024);
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-share-{mb}"));
-    let path = dir.join("access.log");
-    if !path.exists() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let seed = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/elastic-examples/apache_logs"
-        ))
-        .unwrap();
-        let mut out = Vec::with_capacity((mb << 20) + seed.len());
-        while out.len() < mb << 20 {
-            out.extend_from_slice(&seed);
-        }
-        std::fs::write(&path, &out).unwrap();
-    }
-    path
+    common::apache_log("share", 1024)
 }
 
 fn bench(c: &mut Criterion) {
