@@ -5,10 +5,10 @@
 //!
 //! Run: `cargo bench --bench analyze` (CORONER_BENCH_MB sets the size, default 256).
 
-use coroner_analyze::config::RunConfig;
-use coroner_analyze::pipeline::run;
 mod common;
 
+use coroner_analyze::config::RunConfig;
+use coroner_analyze::pipeline::run;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn data() -> std::path::PathBuf {

@@ -5,11 +5,11 @@
 //!
 //! Run: `cargo bench --bench share` (CORONER_BENCH_MB sets the size, default 1024).
 
+mod common;
+
 use coroner_analyze::config::RunConfig;
 use coroner_analyze::pattern_share::PatternMode;
 use coroner_analyze::pipeline::run;
-mod common;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 /// Ten guesses an SRE would try first on an access log: some frequent, some rare, one that
