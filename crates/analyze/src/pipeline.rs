@@ -208,6 +208,9 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         pool.install(|| {
             rx.into_iter().par_bridge().for_each(|job| {
                 let out = process(&job, patterns, config.templates, nginx, analyzer);
+                if let ChunkData::Mapped(map, range) = &job.data {
+                    map.release(range.clone());
+                }
                 progress(out.stats.bytes);
                 merger.lock().unwrap_or_else(|e| e.into_inner()).push(out);
             })

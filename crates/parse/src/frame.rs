@@ -370,8 +370,9 @@ pub fn complete_prefix(framing: Framing, buf: &[u8], eof: bool, max_record: usiz
     }
 }
 
-/// A record boundary at or after `target` in a whole, in-memory source: where a mapped file
-/// may be cut into chunks. `None` when the rest must stay one chunk.
+/// A record boundary at or after `target` in a whole, in-memory source that starts at a
+/// record: where a mapped file may be cut into chunks. `None` when the rest must stay one
+/// chunk.
 pub fn cut_after(framing: Framing, buf: &[u8], target: usize) -> Option<usize> {
     if target >= buf.len() {
         return None;
@@ -390,8 +391,20 @@ pub fn cut_after(framing: Framing, buf: &[u8], target: usize) -> Option<usize> {
             }
             None
         }
-        // Entries can only be found by framing from the start: never cut.
-        Framing::JournaldExport => None,
+        // Entries can only be found by framing from the start (a binary field may hold
+        // "\n\n"), and `buf` starts at one (the previous cut, or the file's start): frame
+        // until past the target. The producer pays one framing pass; a mapped export then
+        // costs memory for the chunks in flight, not the whole file.
+        Framing::JournaldExport => {
+            let mut frames = Frames::new(framing, buf, false, usize::MAX);
+            loop {
+                match frames.next() {
+                    Some(Ok(_)) if frames.pos() < target => continue,
+                    Some(Ok(_)) => break Some(frames.pos()),
+                    _ => break None,
+                }
+            }
+        }
         Framing::Opaque => Some(target),
     }
     .filter(|&cut| cut < buf.len())
@@ -554,9 +567,22 @@ mod tests {
         assert_eq!(cut_after(Framing::Syslog, syslog, 2), Some(17));
         assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 1), Some(3));
         assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 4), None);
+        // After the first whole entry past the target; never inside a binary field that
+        // holds a blank line.
         assert_eq!(
             cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 1),
+            Some(5)
+        );
+        assert_eq!(
+            cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 6),
             None
+        );
+        let mut binary = b"MESSAGE\n".to_vec();
+        binary.extend(4u64.to_le_bytes());
+        binary.extend(b"x\n\ny\nA=1\n\nB=2\n\n");
+        assert_eq!(
+            cut_after(Framing::JournaldExport, &binary, 1),
+            Some(binary.len() - 5)
         );
     }
 }
