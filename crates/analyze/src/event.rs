@@ -6,7 +6,7 @@
 //! analysis decides to keep a row (a finding, a socket end).
 
 use coroner_parse::formats::{cloudflared, gunicorn, kernel, nginx_error, npmlog, pino};
-use coroner_parse::payload::Parsed;
+use coroner_parse::payload::{Parsed, Request};
 use coroner_parse::timestamp::Micros;
 
 /// One record of a source, after envelope and payload parsing.
@@ -21,6 +21,8 @@ pub struct Event<'a, 'p> {
     /// The message, unescaped for JSON envelopes, without its line terminator.
     pub message: &'a [u8],
     pub parsed: &'p Parsed<'a>,
+    /// `parsed.request()`, taken once per record (several analyses ask for it).
+    pub request: Option<Request<'a>>,
     /// journald `PRIORITY`, when the envelope stores it.
     pub priority: Option<u8>,
     /// journald identifier or syslog tag; empty when unknown.
@@ -31,7 +33,7 @@ impl Event<'_, '_> {
     /// The HTTP status of an access-log record (nginx, apache, Traefik, Rails lograge,
     /// pino request logs).
     pub fn status(&self) -> Option<u16> {
-        if let Some(r) = self.parsed.request() {
+        if let Some(r) = self.request {
             return r.status;
         }
         match self.parsed {
@@ -180,6 +182,7 @@ mod tests {
             len: message.len() as u64 + 1,
             message,
             parsed,
+            request: parsed.request(),
             priority: None,
             ident: b"",
         }

@@ -403,6 +403,7 @@ mod tests {
             len: line.len() as u64 + 1,
             message: line,
             parsed: &parsed,
+            request: parsed.request(),
             priority: None,
             ident: b"",
         };

@@ -397,6 +397,7 @@ fn process(
                 };
                 let ts = v.ts.or_else(|| record_time(&parsed, message, &ctx.time));
                 stats.record(bytes.len(), payload, ts);
+                let request = parsed.request();
                 if let Some(a) = analyzer.filter(|_| !capture) {
                     let ev = Event {
                         ts,
@@ -404,13 +405,14 @@ fn process(
                         len: bytes.len() as u64,
                         message,
                         parsed: &parsed,
+                        request,
                         priority: v.priority,
                         ident: v.ident,
                     };
                     analyses.observe(a, &ev);
                 }
                 if templates {
-                    if let Some(req) = parsed.request() {
+                    if let Some(req) = request {
                         access_key_into(req.method, req.target, req.status, &mut mask_buf);
                         keys.add_exact(&mut mask_buf, v.message, bytes.len() as u64, ts);
                     } else {

@@ -129,7 +129,7 @@ impl SocketEnds {
         if ws_close && let Some(end) = dispatch_close(ev) {
             return self.push(end);
         }
-        if let Some(req) = ev.parsed.request() {
+        if let Some(req) = ev.request {
             let upgraded = req.status == Some(101);
             if !upgraded && !req.target.is_some_and(|t| rules.is_ws_path(t)) {
                 return;
@@ -446,6 +446,7 @@ mod tests {
             len: line.len() as u64 + 1,
             message: line,
             parsed: &parsed,
+            request: parsed.request(),
             priority: None,
             ident: b"",
         };

@@ -330,6 +330,7 @@ mod tests {
                     len: r.line.len() as u64 + 1,
                     message: &r.line,
                     parsed: p,
+                    request: p.request(),
                     priority: r.priority,
                     ident: b"",
                 };
