@@ -99,7 +99,7 @@ pub struct SocketRules {
 
 impl SocketRules {
     fn is_ws_path(&self, target: &[u8]) -> bool {
-        let path = target.split(|&b| b == b'?').next().unwrap_or(target);
+        let path = memchr::memchr(b'?', target).map_or(target, |q| &target[..q]);
         self.ws_paths.iter().any(|p| {
             let p = p.as_bytes();
             path.strip_prefix(p)
