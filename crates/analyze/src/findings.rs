@@ -92,6 +92,16 @@ pub struct Found {
     pub count: u64,
     /// Byte offset of the (first) record that showed it; None for derived findings.
     pub offset: Option<u64>,
+    /// For a `silence`: how long and whether it lasted to the end of the bundle (what
+    /// `detail` says in words, kept as numbers for the headline).
+    pub quiet: Option<Quiet>,
+}
+
+/// A quiet stretch of a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quiet {
+    pub secs: i64,
+    pub to_end: bool,
 }
 
 /// The findings of one source.
@@ -205,6 +215,7 @@ impl Findings {
             detail,
             count: 1,
             offset: Some(ev.offset),
+            quiet: None,
         });
     }
 
@@ -296,6 +307,7 @@ fn restart_loops(restarts: &[(Micros, String, bool)]) -> Vec<Found> {
                 ),
                 count: n,
                 offset: None,
+                quiet: None,
             });
             i = j + 1;
         }
@@ -350,6 +362,7 @@ fn silences(source: &str, seconds: &[i64], bundle_end: Option<i64>) -> Vec<Found
             ),
             count: 1,
             offset: None,
+            quiet: Some(Quiet { secs: gap, to_end }),
         })
         .collect()
 }

@@ -1518,6 +1518,7 @@ mod tests {
                 detail: HOSTILE.into(),
                 count: 1,
                 offset: Some(7),
+                quiet: None,
             },
         });
         for h in &mut inc.histogram {

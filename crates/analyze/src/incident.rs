@@ -128,6 +128,7 @@ impl<'r> Incident<'r> {
                         ),
                         count: 1,
                         offset: None,
+                        quiet: None,
                     },
                 });
             }
@@ -306,13 +307,11 @@ pub fn headline(
     }
     // A quiet stretch makes the headline when it is long (15 min) or lasts until the end of
     // the bundle (the server that served its last request); shorter ones stay in the table.
-    let telling = |f: &&FindingRow| {
-        silence_secs(&f.found.detail) >= 900
-            || f.found.detail.contains("silent until the bundle ends")
-    };
+    let quiet_secs = |f: &FindingRow| f.found.quiet.map_or(0, |q| q.secs);
+    let telling = |f: &&FindingRow| f.found.quiet.is_some_and(|q| q.secs >= 900 || q.to_end);
     if let Some(s) = by_kind(Kind::Silence).filter(telling).max_by(|a, b| {
-        silence_secs(&a.found.detail)
-            .cmp(&silence_secs(&b.found.detail))
+        quiet_secs(a)
+            .cmp(&quiet_secs(b))
             .then(b.found.ts.cmp(&a.found.ts))
     }) {
         out.push(Headline {
@@ -404,35 +403,4 @@ pub fn headline(
     }
     out.sort_by(|a, b| b.rank.cmp(&a.rank).then(a.text.cmp(&b.text)));
     out
-}
-
-/// The gap length back out of a silence detail (`no records for 2h 21m 40s ...`).
-fn silence_secs(detail: &str) -> i64 {
-    let Some(rest) = detail.strip_prefix("no records for ") else {
-        return 0;
-    };
-    let mut total = 0;
-    for part in rest.split(' ').take(3) {
-        let (n, unit) = part.split_at(part.len().saturating_sub(1));
-        let Ok(n) = n.parse::<i64>() else { break };
-        total += n * match unit {
-            "h" => 3600,
-            "m" => 60,
-            "s" => 1,
-            _ => break,
-        };
-    }
-    total
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn silence_lengths_read_back() {
-        assert_eq!(silence_secs("no records for 2h 21m 40s after x"), 8500);
-        assert_eq!(silence_secs("no records for 45s after x"), 45);
-        assert_eq!(silence_secs("other"), 0);
-    }
 }
