@@ -81,14 +81,6 @@ impl Analyzer {
             },
         }
     }
-
-    /// Signature indices of the named burst signatures (for the drop markers).
-    pub fn signatures(&self, names: &[&str]) -> Vec<usize> {
-        names
-            .iter()
-            .filter_map(|n| self.burst_names.iter().position(|b| b == n))
-            .collect()
-    }
 }
 
 /// The analyses' state for one source.

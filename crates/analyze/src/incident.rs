@@ -4,8 +4,7 @@
 
 use coroner_parse::format::{Envelope, Payload};
 
-use crate::analyses::Analyzer;
-use crate::bursts::{BurstCounts, BurstRow, burst_rows};
+use crate::bursts::{BurstCounts, BurstRow, burst_rows, signature_names};
 use crate::captures::{StateRow, TimewaitRow, state_rows, timewait_rows};
 use crate::config::RunConfig;
 use crate::drops::{Drop, DropContext, SERVE_MARKERS, drops};
@@ -32,17 +31,14 @@ pub const EXHAUSTION_UTILIZATION: f64 = 0.9;
 
 impl<'r> Incident<'r> {
     pub fn of(result: &'r RunResult, config: &RunConfig) -> Incident<'r> {
-        let analyzer = Analyzer::new(&config.analysis);
+        // The names the pass counted under (its Analyzer built them the same way).
+        let names = signature_names(&config.analysis.bursts);
         let sources: Vec<_> = result.sources.iter().filter(|s| !s.archive).collect();
         let counts: Vec<(&str, &BurstCounts)> = sources
             .iter()
             .map(|s| (s.name.as_str(), &s.analyses.bursts))
             .collect();
-        let bursts = burst_rows(
-            &counts,
-            &analyzer.burst_names,
-            config.analysis.burst_threshold,
-        );
+        let bursts = burst_rows(&counts, &names, config.analysis.burst_threshold);
         let mut all = BurstCounts::default();
         for (_, c) in &counts {
             all.merge(c);
@@ -62,7 +58,10 @@ impl<'r> Incident<'r> {
                 + s.stats.payload_records[Payload::CloudflaredJson as usize]
                 > 0
         });
-        let markers = analyzer.signatures(&SERVE_MARKERS);
+        let markers: Vec<usize> = SERVE_MARKERS
+            .iter()
+            .filter_map(|m| names.iter().position(|n| n == m))
+            .collect();
         let drops = drops(
             &sockets,
             &DropContext {
