@@ -27,7 +27,7 @@ use crate::config::{RunConfig, format_tz};
 use crate::findings::FindingRow;
 use crate::incident::{EXHAUSTION_UTILIZATION, Headline, Incident};
 use crate::pipeline::{RunResult, SourceReport};
-use crate::report::{Totals, iso_micros};
+use crate::report::{Totals, iso_micros, thousands};
 use crate::sockets::{BUCKETS_MS, HistogramRow, Layer};
 use crate::table::REPORT_VERSION;
 use crate::templates::{NOT_RECORDS, OTHER, TemplateRow};
@@ -102,19 +102,6 @@ fn clip(s: &str, max: usize) -> String {
 /// Clipped, then escaped.
 fn esc_clip(s: &str, max: usize) -> String {
     escape(&clip(s, max))
-}
-
-/// `12,345,678`.
-fn num(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// `1.5 MiB`.
@@ -279,7 +266,7 @@ fn bars_path(out: &mut String, bars: &[(f64, f64, f64, f64)], class: &str) {
 
 /// A value axis on the left of a plot: `0` at the bottom, `max` at the top, a baseline.
 fn value_ticks(out: &mut String, left: f64, right: f64, top: f64, bottom: f64, max: u64) {
-    text(out, left - 5.0, top + 4.0, "end", "tl", &num(max));
+    text(out, left - 5.0, top + 4.0, "end", "tl", &thousands(max));
     text(out, left - 5.0, bottom, "end", "tl", "0");
     line(out, left, top, right, top, "grid");
     line(out, left, bottom, right, bottom, "axis");
@@ -443,10 +430,10 @@ fn section_summary(out: &mut String, result: &RunResult, config: &RunConfig) {
     w!(
         out,
         "<p>{} source(s), {} records, {} ({} unparsed records, {} outside records)",
-        num(t.sources),
-        num(t.records),
+        thousands(t.sources),
+        thousands(t.records),
         bytes_h(t.bytes),
-        num(t.unparsed_records),
+        thousands(t.unparsed_records),
         bytes_h(t.meta_bytes)
     );
     if let (Some(a), Some(b)) = (t.first_ts, t.last_ts) {
@@ -457,7 +444,7 @@ fn section_summary(out: &mut String, result: &RunResult, config: &RunConfig) {
         out,
         "<p class=\"note\">Timeline bucket {}, burst threshold {} per second, short socket &lt; {}, zone assumed for zoneless times {}.</p>\n",
         secs_h(config.analysis.bucket_secs.min(i64::MAX as u64) as i64),
-        num(config.analysis.burst_threshold),
+        thousands(config.analysis.burst_threshold),
         ms_h(config.analysis.short_ms as f64),
         escape(&format_tz(config.tz_offset_secs))
     );
@@ -480,7 +467,7 @@ fn section_summary(out: &mut String, result: &RunResult, config: &RunConfig) {
                 esc_clip(&s.name, 200),
                 esc_clip(&e.cause(), 300),
                 e.offset
-                    .map(|o| format!(" at byte {}", num(o)))
+                    .map(|o| format!(" at byte {}", thousands(o)))
                     .unwrap_or_default()
             );
         }
@@ -668,8 +655,8 @@ fn chart_timeline(
         out,
         "<figcaption>{}: {} records, {} errors{}</figcaption>\n",
         esc_clip(name, 300),
-        num(records),
-        num(errors),
+        thousands(records),
+        thousands(errors),
         if bursts.is_empty() {
             String::new()
         } else {
@@ -694,10 +681,10 @@ fn chart_timeline(
         format!(
             "burst: {} x{} in {} s from {} (peak {}/s, threshold {}/s)",
             b.signature,
-            num(b.events),
+            thousands(b.events),
             b.seconds,
             utc(b.start),
-            num(b.peak),
+            thousands(b.peak),
             b.threshold
         )
     };
@@ -747,8 +734,8 @@ fn chart_timeline(
             "{} to {}: {} records, {} errors",
             utc(from),
             utc(from.saturating_add(span.bin)),
-            num(b.0),
-            num(b.1)
+            thousands(b.0),
+            thousands(b.1)
         );
         rect(
             out,
@@ -776,7 +763,7 @@ fn chart_timeline(
         w!(
             out,
             "<p class=\"note\">{} record(s) without a time are not drawn.</p>\n",
-            num(untimed)
+            thousands(untimed)
         );
     }
     if bursts.len() > marks.len() {
@@ -827,7 +814,7 @@ fn section_sockets(out: &mut String, config: &RunConfig, inc: &Incident) {
                 "Short sockets by layer: {}.",
                 short
                     .iter()
-                    .map(|(l, n)| format!("{} {}", l.id(), num(*n)))
+                    .map(|(l, n)| format!("{} {}", l.id(), thousands(*n)))
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -845,7 +832,7 @@ fn section_sockets(out: &mut String, config: &RunConfig, inc: &Incident) {
             "<p class=\"note\">Drops by verdict (<code>drops.parquet</code>): {}.</p>\n",
             escape(
                 &v.iter()
-                    .map(|(k, n)| format!("{k} {}", num(*n)))
+                    .map(|(k, n)| format!("{k} {}", thousands(*n)))
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -929,7 +916,7 @@ fn chart_histogram(
         out,
         "<figcaption>{}: {} socket(s)</figcaption>\n",
         escape(&title),
-        num(sum)
+        thousands(sum)
     );
     svg_open(
         out,
@@ -950,10 +937,17 @@ fn chart_histogram(
                 "{} / {}: {} socket(s) lasting {range}",
                 layer.id(),
                 clip(cause, 200),
-                num(*n)
+                thousands(*n)
             );
             rect(out, x + 1.5, AXIS - h, bw - 3.0, h, class, Some(&tip));
-            text(out, x + bw / 2.0, AXIS - h - 3.0, "middle", "tl", &num(*n));
+            text(
+                out,
+                x + bw / 2.0,
+                AXIS - h - 3.0,
+                "middle",
+                "tl",
+                &thousands(*n),
+            );
         }
         text(out, x + bw / 2.0, AXIS + 13.0, "middle", "tl", label);
     }
@@ -1061,10 +1055,10 @@ fn chart_share(out: &mut String, rows: &[&TemplateRow]) {
         let tip = format!(
             "{}\n{} of {} bytes ({}), {} records{when}\nexample: {}",
             clip(&t.template.template, 400),
-            num(t.template.bytes),
-            num(t.total_bytes),
+            thousands(t.template.bytes),
+            thousands(t.total_bytes),
             pct(t.share()),
-            num(t.template.records),
+            thousands(t.template.records),
             clip(&example, 300)
         );
         rect(out, 0.0, y, W, ROW, "hover", Some(&tip));
@@ -1090,12 +1084,12 @@ fn section_timewait(out: &mut String, inc: &Incident) {
         Some(n) => w!(
             out,
             "<p class=\"note\">The bundle's <code>ip_local_port_range</code> allows {} ports.",
-            num(n)
+            thousands(n)
         ),
         None => w!(
             out,
             "<p class=\"note\">No <code>ip_local_port_range</code> in the bundle: the default range 32768-60999 ({} ports) is assumed.",
-            num(DEFAULT_PORTS)
+            thousands(DEFAULT_PORTS)
         ),
     }
     out.push_str(" A (local address, remote endpoint) group needs one port per socket; from 90% the port is exhausted (<code>timewait.parquet</code>).</p>\n");
@@ -1138,7 +1132,7 @@ fn section_timewait(out: &mut String, inc: &Incident) {
             w!(
                 out,
                 "<p class=\"note\">{} more TIME_WAIT socket(s) in the <code>&lt;other&gt;</code> rows.</p>\n",
-                num(other)
+                thousands(other)
             );
         }
     }
@@ -1147,7 +1141,7 @@ fn section_timewait(out: &mut String, inc: &Incident) {
         for s in &inc.states {
             by.entry((s.capture.as_str(), s.captured_at))
                 .or_default()
-                .push(format!("{} {}", s.state.name(), num(s.count)));
+                .push(format!("{} {}", s.state.name(), thousands(s.count)));
         }
         out.push_str("<p class=\"note\">Socket states per capture (<code>socket_states.parquet</code>):</p>\n<ul class=\"note\">\n");
         for ((capture, at), states) in &by {
@@ -1212,19 +1206,19 @@ fn chart_timewait(out: &mut String, rows: &[&TimewaitRow]) {
             "",
             &format!(
                 "{} / {} ports ({})",
-                num(t.time_wait),
-                num(t.ports_available),
+                thousands(t.time_wait),
+                thousands(t.ports_available),
                 pct(u)
             ),
         );
         let tip = format!(
             "{}: {} TIME_WAIT socket(s) from {} to {} hold {} of {} ephemeral ports",
             clip(&t.capture, 300),
-            num(t.time_wait),
+            thousands(t.time_wait),
             clip(&t.local_addr, 100),
             clip(&t.remote, 100),
             pct(u),
-            num(t.ports_available)
+            thousands(t.ports_available)
         );
         rect(out, 0.0, y, W, ROW, "hover", Some(&tip));
     }
@@ -1265,10 +1259,10 @@ fn table_findings(out: &mut String, result: &RunResult, inc: &Incident) {
         w!(
             out,
             "<p class=\"note\">{} row(s) of <code>findings.parquet</code>: {}. Evidence: the source and byte offset of the (first) record that showed it.</p>\n",
-            num(inc.findings.len() as u64),
+            thousands(inc.findings.len() as u64),
             kinds
                 .iter()
-                .map(|(k, n)| format!("{k} {}", num(*n)))
+                .map(|(k, n)| format!("{k} {}", thousands(*n)))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
@@ -1281,7 +1275,7 @@ fn table_findings(out: &mut String, result: &RunResult, inc: &Incident) {
             w!(
                 out,
                 "<p class=\"note\">{} more finding(s), later in time: see <code>findings.parquet</code>.</p>\n",
-                num((inc.findings.len() - MAX_FINDINGS) as u64)
+                thousands((inc.findings.len() - MAX_FINDINGS) as u64)
             );
         }
     }
@@ -1289,7 +1283,7 @@ fn table_findings(out: &mut String, result: &RunResult, inc: &Incident) {
         w!(
             out,
             "<p class=\"note\">{} finding(s) beyond the per-source bound were only counted (<code>summary.json</code>, <code>capped</code>).</p>\n",
-            num(capped)
+            thousands(capped)
         );
     }
     out.push_str("</section>\n");
@@ -1301,7 +1295,7 @@ fn finding_row(out: &mut String, f: &FindingRow) {
         Some(o) => format!(
             "<span class=\"mono\">{}</span> @ byte {}",
             esc_clip(&f.source, 200),
-            num(o)
+            thousands(o)
         ),
         None => "derived (no single record)".into(),
     };
@@ -1311,7 +1305,7 @@ fn finding_row(out: &mut String, f: &FindingRow) {
         f.found.ts.map(utc).unwrap_or_else(|| "untimed".into()),
         esc_clip(&f.source, 200),
         esc_clip(f.found.subject.as_deref().unwrap_or(""), 200),
-        num(f.found.count),
+        thousands(f.found.count),
         esc_clip(&f.found.detail, 400),
     );
 }
@@ -1487,8 +1481,8 @@ mod tests {
         );
         assert_eq!(escape("ünïcødé ✓ 日本"), "ünïcødé ✓ 日本");
         assert_eq!(clip("abcdef", 4), "abc…");
-        assert_eq!(num(1234567), "1,234,567");
-        assert_eq!(num(12), "12");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(12), "12");
     }
 
     /// Log content is hostile: markup and control bytes through every field that reaches

@@ -105,6 +105,19 @@ pub fn sources_batch(result: &RunResult) -> Result<arrow_array::RecordBatch, Str
     ])
 }
 
+/// `1,234,567`: a count as people read it (terminal summary, HTML report).
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// ISO 8601 UTC with microseconds, for JSON.
 pub fn iso_micros(us: i64) -> String {
     let secs = us.div_euclid(1_000_000);
@@ -296,6 +309,14 @@ pub fn write_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(123_456), "123,456");
+        assert_eq!(thousands(12), "12");
+        assert_eq!(thousands(0), "0");
+    }
 
     #[test]
     fn iso_micros_known_values() {

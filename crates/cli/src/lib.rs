@@ -23,7 +23,7 @@ use clap::{Args, Parser, Subcommand};
 use coroner_analyze::config::{RunConfig, format_tz, parse_tz};
 use coroner_analyze::pattern_share::{PatternMode, PatternSet, ShareRow, share_rows};
 use coroner_analyze::pipeline::{self, RunResult, SourceReport};
-use coroner_analyze::report::{self, Totals, iso_micros};
+use coroner_analyze::report::{self, Totals, iso_micros, thousands};
 use coroner_parse::error::{human_size, parse_size};
 
 use crate::term::clean;
@@ -442,7 +442,7 @@ fn summary_text(
         t.sources,
         approx_size(t.bytes),
         approx_size(t.stored_bytes),
-        group(t.records),
+        thousands(t.records),
         secs,
         approx_size(rate as u64),
         config.threads,
@@ -464,7 +464,7 @@ fn summary_text(
     if t.unparsed_records > 0 || t.unparsed_bytes > 0 {
         out += &format!(
             "  unparsed: {} records, {} (per source: sources.parquet unparsed_records)\n",
-            group(t.unparsed_records),
+            thousands(t.unparsed_records),
             approx_size(t.unparsed_bytes)
         );
     }
@@ -537,7 +537,7 @@ fn share_table(rows: &[ShareRow]) -> String {
             out += &format!(
                 "{}{title} ({} bytes)\n  {:>7}  {:>14}  {:>12}  PATTERN\n",
                 if out.is_empty() { "" } else { "\n" },
-                group(r.total_bytes),
+                thousands(r.total_bytes),
                 "SHARE",
                 "BYTES",
                 "RECORDS"
@@ -546,8 +546,8 @@ fn share_table(rows: &[ShareRow]) -> String {
         out += &format!(
             "  {:>6.2}%  {:>14}  {:>12}  {}\n",
             r.share * 100.0,
-            group(r.bytes),
-            group(r.records),
+            thousands(r.bytes),
+            thousands(r.records),
             clean(&r.pattern)
         );
     }
@@ -682,27 +682,14 @@ fn approx_size(n: u64) -> String {
     }
 }
 
-/// `12,345`: digit groups make counts readable at a glance.
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn numbers_for_people() {
-        assert_eq!(group(1234567), "1,234,567");
-        assert_eq!(group(12), "12");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(12), "12");
         assert_eq!(approx_size(1536), "1.5 KiB");
         assert_eq!(approx_size(0), "0 B");
         assert_eq!(approx_size(12), "12 B");
