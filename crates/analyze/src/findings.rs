@@ -377,7 +377,8 @@ pub fn human_secs(s: i64) -> String {
     }
 }
 
-/// Bytes from a log as a bounded, lossy UTF-8 string (cut at a character boundary).
+/// The first `max` bytes from a log as a lossy UTF-8 string: invalid bytes, and a
+/// character the cut splits in two, become U+FFFD.
 pub fn lossy(bytes: &[u8], max: usize) -> String {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
     s.into_owned()
