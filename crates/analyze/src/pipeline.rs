@@ -553,8 +553,8 @@ impl Producer<'_> {
         let chunk = self.config.chunk_size.max(1);
         let (mut start, mut seq) = (0usize, 0u64);
         while start < data.len() {
-            let end =
-                cut_after(ctx.framing, &data[start..], chunk).map_or(data.len(), |c| start + c);
+            let end = cut_after(ctx.framing, &data[start..], chunk, ctx.max_line)
+                .map_or(data.len(), |c| start + c);
             self.send(Job {
                 ctx: ctx.clone(),
                 seq,

@@ -137,9 +137,10 @@ impl<'a> Frames<'a> {
 
     fn next_line(&mut self) -> Option<Result<Span, TooLong>> {
         let rest = &self.buf[self.pos..];
-        match memchr(b'\n', rest) {
-            Some(i) if i < self.max_record => self.emit(self.pos + i + 1, SpanKind::Record),
-            Some(_) => self.too_long(),
+        // Look no further than the cap: a runaway line costs max_record bytes of reading,
+        // not the rest of a mapped file.
+        match memchr(b'\n', window(rest, self.max_record)) {
+            Some(i) => self.emit(self.pos + i + 1, SpanKind::Record),
             None if rest.len() > self.max_record => self.too_long(),
             None if self.eof => self.emit(self.buf.len(), SpanKind::Record),
             None => None,
@@ -148,7 +149,7 @@ impl<'a> Frames<'a> {
 
     fn next_syslog(&mut self) -> Option<Result<Span, TooLong>> {
         let rest = &self.buf[self.pos..];
-        let Some(first) = memchr(b'\n', rest) else {
+        let Some(first) = memchr(b'\n', window(rest, self.max_record)) else {
             return if rest.len() > self.max_record {
                 self.too_long()
             } else if self.eof {
@@ -172,8 +173,9 @@ impl<'a> Frames<'a> {
                 return self.too_long();
             }
             match rest.get(end) {
-                Some(b' ') => match memchr(b'\n', &rest[end..]) {
+                Some(b' ') => match memchr(b'\n', window(&rest[end..], self.max_record - end)) {
                     Some(i) => end += i + 1,
+                    None if rest.len() > self.max_record => return self.too_long(),
                     None if self.eof => end = rest.len(),
                     None => return None,
                 },
@@ -220,8 +222,10 @@ impl<'a> Frames<'a> {
             if buf[at] == b'\n' {
                 return self.emit(at + 1, SpanKind::Record);
             }
-            let Some(nl) = memchr(b'\n', &buf[at..]) else {
-                if buf.len() - at > self.max_record {
+            // What the cap leaves for this entry (checked above: at - start <= max_record).
+            let budget = self.max_record - (at - start);
+            let Some(nl) = memchr(b'\n', window(&buf[at..], budget + 1)) else {
+                if buf.len() - at > budget {
                     return self.too_long();
                 }
                 if !self.eof {
@@ -342,6 +346,11 @@ fn resync(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// The first `cap` bytes of `buf` (all of it when shorter).
+fn window(buf: &[u8], cap: usize) -> &[u8] {
+    &buf[..buf.len().min(cap)]
+}
+
 /// The longest prefix of `buf` (which starts at a record boundary) made of whole records,
 /// i.e. where a producer may cut a stream. With `eof` the whole buffer is complete.
 pub fn complete_prefix(framing: Framing, buf: &[u8], eof: bool, max_record: usize) -> usize {
@@ -372,16 +381,20 @@ pub fn complete_prefix(framing: Framing, buf: &[u8], eof: bool, max_record: usiz
 
 /// A record boundary at or after `target` in a whole, in-memory source that starts at a
 /// record: where a mapped file may be cut into chunks. `None` when the rest must stay one
-/// chunk.
-pub fn cut_after(framing: Framing, buf: &[u8], target: usize) -> Option<usize> {
+/// chunk: there is no boundary, or none within `max_record` of the target, in which case
+/// the record there is too long and framing the chunk ends the source at it. Either way no
+/// more than `max_record` bytes past the target are looked at.
+pub fn cut_after(framing: Framing, buf: &[u8], target: usize, max_record: usize) -> Option<usize> {
     if target >= buf.len() {
         return None;
     }
+    let max_record = max_record.max(1);
+    let limit = buf.len().min(target.saturating_add(max_record));
     match framing {
-        Framing::Lines => memchr(b'\n', &buf[target..]).map(|i| target + i + 1),
+        Framing::Lines => memchr(b'\n', &buf[target..limit]).map(|i| target + i + 1),
         Framing::Syslog => {
             let mut from = target;
-            while let Some(i) = memchr(b'\n', &buf[from..]) {
+            while let Some(i) = memchr(b'\n', &buf[from..limit]) {
                 let cut = from + i + 1;
                 match buf.get(cut) {
                     Some(b' ') => from = cut,
@@ -396,7 +409,7 @@ pub fn cut_after(framing: Framing, buf: &[u8], target: usize) -> Option<usize> {
         // until past the target. The producer pays one framing pass; a mapped export then
         // costs memory for the chunks in flight, not the whole file.
         Framing::JournaldExport => {
-            let mut frames = Frames::new(framing, buf, false, usize::MAX);
+            let mut frames = Frames::new(framing, buf, false, max_record);
             loop {
                 match frames.next() {
                     Some(Ok(_)) if frames.pos() < target => continue,
@@ -512,6 +525,53 @@ mod tests {
         assert_eq!(got.len(), 2);
     }
 
+    /// The naive reading of the line cap: split at every newline, and the first line longer
+    /// than the cap (newline included) ends framing at its start.
+    fn naive_lines(buf: &[u8], cap: usize) -> Vec<Result<(usize, usize), usize>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < buf.len() {
+            let end = buf[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(buf.len(), |i| start + i + 1);
+            if end - start > cap {
+                out.push(Err(start));
+                break;
+            }
+            out.push(Ok((start, end)));
+            start = end;
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// The framer and the cutter look no further than the cap, and still agree with the
+        /// naive reading: bounded search changes cost, never results.
+        #[test]
+        fn bounded_line_search_agrees_with_the_naive_reading(
+            buf in proptest::collection::vec(proptest::sample::select(b"ab \n".to_vec()), 0..80),
+            cap in 1usize..24,
+            target in 0usize..80,
+        ) {
+            let got: Vec<_> = Frames::new(Framing::Lines, &buf, true, cap)
+                .map(|r| r.map(|s| (s.start, s.end)).map_err(|e| e.start))
+                .collect();
+            proptest::prop_assert_eq!(got, naive_lines(&buf, cap));
+            // The cut: the first boundary at or after the target, if the line holding the
+            // target ends within the cap of it.
+            let naive_cut = buf
+                .iter()
+                .enumerate()
+                .skip(target)
+                .find(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| i + 1)
+                .filter(|&cut| cut - target <= cap && cut < buf.len());
+            let want = if target >= buf.len() { None } else { naive_cut };
+            proptest::prop_assert_eq!(cut_after(Framing::Lines, &buf, target, cap), want);
+        }
+    }
+
     /// Cutting anywhere with `complete_prefix` and framing the pieces gives the same
     /// spans as framing the whole: the invariant the chunked pipeline rests on.
     #[test]
@@ -564,24 +624,24 @@ mod tests {
     #[test]
     fn cut_after_lands_on_record_boundaries() {
         let syslog = b"Mar 1 h a: x\n  c\nMar 1 h a: y\n";
-        assert_eq!(cut_after(Framing::Syslog, syslog, 2), Some(17));
-        assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 1), Some(3));
-        assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 4), None);
+        assert_eq!(cut_after(Framing::Syslog, syslog, 2, CAP), Some(17));
+        assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 1, CAP), Some(3));
+        assert_eq!(cut_after(Framing::Lines, b"ab\ncd\n", 4, CAP), None);
         // After the first whole entry past the target; never inside a binary field that
         // holds a blank line.
         assert_eq!(
-            cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 1),
+            cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 1, CAP),
             Some(5)
         );
         assert_eq!(
-            cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 6),
+            cut_after(Framing::JournaldExport, b"A=1\n\nB=2\n\n", 6, CAP),
             None
         );
         let mut binary = b"MESSAGE\n".to_vec();
         binary.extend(4u64.to_le_bytes());
         binary.extend(b"x\n\ny\nA=1\n\nB=2\n\n");
         assert_eq!(
-            cut_after(Framing::JournaldExport, &binary, 1),
+            cut_after(Framing::JournaldExport, &binary, 1, CAP),
             Some(binary.len() - 5)
         );
     }
