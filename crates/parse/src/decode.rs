@@ -66,15 +66,39 @@ pub fn decoder<'a, R: Read + 'a>(
 ) -> io::Result<Box<dyn Read + 'a>> {
     Ok(match compression {
         Compression::None => Box::new(inner),
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(
-            io::BufReader::with_capacity(256 << 10, inner),
-        )),
+        Compression::Gzip => {
+            // flate2 reads a first member header cut before its 10th byte as a clean, empty
+            // stream; gzip(1) calls it "unexpected end of file", and so do we.
+            let mut inner = Peek::new(inner);
+            if inner.peek(GZIP_HEADER_LEN)?.len() < GZIP_HEADER_LEN {
+                return Ok(Box::new(TruncatedHeader));
+            }
+            Box::new(flate2::read::MultiGzDecoder::new(
+                io::BufReader::with_capacity(256 << 10, inner),
+            ))
+        }
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::new(inner)?;
             d.window_log_max(31)?;
             Box::new(d)
         }
     })
+}
+
+/// The fixed part of a gzip member header (RFC 1952 2.3).
+const GZIP_HEADER_LEN: usize = 10;
+
+/// A compressed stream that ended inside its first header: nothing to decode, and the
+/// first read says so.
+struct TruncatedHeader;
+
+impl Read for TruncatedHeader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "stream ends inside the gzip header",
+        ))
+    }
 }
 
 /// Turn a read error from a decoder into the cause a person reads.
@@ -197,6 +221,21 @@ mod tests {
                 Err(e) => return (out, Some(decode_error(compression, &e))),
             }
         }
+    }
+
+    #[test]
+    fn gzip_cut_inside_its_first_header_is_truncated_not_empty() {
+        let gz = gzip(b"hello\n");
+        for n in 2..=GZIP_HEADER_LEN + 1 {
+            let (out, err) = read_all(Compression::Gzip, &gz[..n]);
+            assert_eq!(
+                (out.len(), err),
+                (0, Some(ErrorKind::TruncatedGzip)),
+                "{n} bytes"
+            );
+        }
+        // An empty member is a whole stream, not a truncated one.
+        assert_eq!(read_all(Compression::Gzip, &gzip(b"")), (Vec::new(), None));
     }
 
     #[test]
