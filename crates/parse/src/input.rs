@@ -293,6 +293,13 @@ pub fn for_each_member(
     };
     let mut archive = tar::Archive::new(counted);
     let tar_error = |e: &io::Error| match decode::decode_error(compression, e) {
+        // tar's own words for a cut archive ("unexpected EOF during skip", kind Other) say
+        // how it found out, not what is wrong. tests/hostile.rs pins the result.
+        ErrorKind::Io(kind, msg)
+            if kind == io::ErrorKind::UnexpectedEof || msg.contains("unexpected EOF") =>
+        {
+            ErrorKind::Tar("the archive is cut short".into())
+        }
         ErrorKind::Io(_, msg) if compression == Compression::None || e.raw_os_error().is_none() => {
             ErrorKind::Tar(msg)
         }
@@ -300,14 +307,17 @@ pub fn for_each_member(
     };
     let entries = match archive.entries() {
         Ok(entries) => entries,
-        Err(e) => return (0, Some(Error::new(tar_error(&e)))),
+        Err(e) => return (0, Some(Error::at(tar_error(&e), 0))),
     };
     let mut failure = None;
+    // A broken header is only known after tar read past it: its offset is set below, from
+    // the bytes of the stream consumed by then.
+    let mut broken_header = None;
     for entry in entries {
         let mut entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                failure = Some(Error::new(tar_error(&e)));
+                broken_header = Some(tar_error(&e));
                 break;
             }
         };
@@ -324,7 +334,11 @@ pub fn for_each_member(
                 .ok()
                 .and_then(|t| i64::try_from(t).ok()),
         };
-        if let Err(e) = visit(&member, &mut entry) {
+        let mut data = WholeMember {
+            inner: &mut entry,
+            left: member.size,
+        };
+        if let Err(e) = visit(&member, &mut data) {
             failure = Some(e);
             break;
         }
@@ -333,12 +347,36 @@ pub fn for_each_member(
     // careless concatenation left after it) is still part of the stream: read and count it,
     // so a truncated compressed tail is reported too.
     let mut counted = archive.into_inner();
+    if let Some(kind) = broken_header {
+        failure = Some(Error::at(kind, counted.count));
+    }
     if failure.is_none()
         && let Err(e) = io::copy(&mut counted, &mut io::sink())
     {
         failure = Some(Error::at(tar_error(&e), counted.count));
     }
     (counted.count, failure)
+}
+
+/// A member's data that must deliver the size its header promised: an archive cut inside
+/// the member is an error of the member (tar's own reader just stops early).
+struct WholeMember<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: Read> Read for WholeMember<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && self.left > 0 && !buf.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "tar: the archive ends inside this member",
+            ));
+        }
+        self.left = self.left.saturating_sub(n as u64);
+        Ok(n)
+    }
 }
 
 /// A stream inside something else (an archive member): sniff its compression from its
@@ -429,6 +467,40 @@ mod tests {
                 ("../evil.log".into(), "two\n".into())
             ]
         );
+    }
+
+    /// A plain tar cut inside a member: the member says it was cut (tar's reader would just
+    /// stop), and the archive names the offset where it ended.
+    #[test]
+    fn a_tar_cut_inside_a_member_fails_that_member_and_names_the_offset() {
+        let tar = tar_of(&[("a.log", b"one\n"), ("b.log", &[b'x'; 2000])]);
+        let cut = &tar[..512 * 3 + 700];
+        let mut seen = Vec::new();
+        let (read, err) = for_each_member(
+            Box::new(std::io::Cursor::new(cut.to_vec())),
+            Compression::None,
+            |m, r| {
+                let mut got = Vec::new();
+                let e = r.read_to_end(&mut got).err().map(|e| e.to_string());
+                seen.push((m.path.clone(), got.len(), e));
+                Ok(())
+            },
+        );
+        assert_eq!(
+            seen,
+            [
+                ("a.log".to_string(), 4, None),
+                (
+                    "b.log".into(),
+                    700,
+                    Some("tar: the archive ends inside this member".into())
+                )
+            ]
+        );
+        assert_eq!(read, cut.len() as u64);
+        let err = err.expect("the archive is cut");
+        assert_eq!(err.offset, Some(cut.len() as u64));
+        assert!(err.to_string().starts_with("tar: "), "{err}");
     }
 
     #[test]
