@@ -4,32 +4,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{analyze_into, fixtures, samples, table_rows};
-use serde_json::Value;
-
-type Row = serde_json::Map<String, Value>;
-
-fn u(r: &Row, k: &str) -> u64 {
-    r[k].as_u64().unwrap_or(0)
-}
-
-fn s<'a>(r: &'a Row, k: &str) -> &'a str {
-    r[k].as_str().unwrap_or("")
-}
-
-/// Sum of (records, bytes) per source over a table's rows.
-fn sums(rows: &[Row]) -> BTreeMap<String, (u64, u64)> {
-    let mut m = BTreeMap::new();
-    for r in rows {
-        let e = m.entry(s(r, "source").to_string()).or_insert((0, 0));
-        e.0 += u(r, "records");
-        e.1 += u(r, "bytes");
-    }
-    m
-}
+use common::{Row, analyze_into, fixtures, samples, table_rows};
 
 #[test]
 fn tables_add_up_on_every_sample_and_fixture() {
@@ -41,67 +18,7 @@ fn tables_add_up_on_every_sample_and_fixture() {
         &["--quiet", "-p", "context canceled", "-p", "GET /"],
         0,
     );
-    let t = |name: &str| table_rows(&out.path().join(format!("{name}.parquet")));
-    let sources: BTreeMap<String, (u64, u64)> = t("sources")
-        .iter()
-        .filter(|r| s(r, "format") != "tar")
-        .map(|r| (s(r, "source").to_string(), (u(r, "records"), u(r, "bytes"))))
-        .collect();
-    // Every record is in one timeline bucket (or the untimed row): records add up; bytes
-    // add up to the source's bytes less what is not a record (meta bytes, opaque data).
-    let timeline = sums(&t("timeline"));
-    let src_rows = t("sources");
-    for r in src_rows.iter().filter(|r| s(r, "format") != "tar") {
-        let name = s(r, "source");
-        let (records, bytes) = timeline.get(name).copied().unwrap_or((0, 0));
-        assert_eq!(records, u(r, "records"), "timeline records of {name}");
-        assert!(
-            bytes + u(r, "meta_bytes") <= u(r, "bytes"),
-            "timeline bytes of {name}"
-        );
-        // Binary content (a .journal file) is counted in sources.parquet but holds no
-        // records; every other source's bytes are its records' and its meta bytes.
-        if !matches!(s(r, "format"), "journald-file" | "binary") {
-            assert_eq!(
-                bytes + u(r, "meta_bytes"),
-                u(r, "bytes"),
-                "timeline bytes of {name}"
-            );
-        }
-    }
-    // Pattern share: the `*` row of a pattern is the sum of its per-source rows.
-    let share = t("pattern_share");
-    let mut per: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    let mut star: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
-    for r in &share {
-        let key = s(r, "pattern").to_string();
-        let target = if s(r, "source") == "*" {
-            &mut star
-        } else {
-            &mut per
-        };
-        let e = target.entry(key).or_insert((0, 0, 0));
-        e.0 += u(r, "records");
-        e.1 += u(r, "bytes");
-        e.2 += u(r, "total_bytes");
-    }
-    assert_eq!(star.len(), 2);
-    assert_eq!(star, per);
-    // Socket histogram: every socket end counted once per (layer, cause).
-    let mut hist: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for r in t("socket_histogram") {
-        *hist
-            .entry((s(&r, "layer").into(), s(&r, "cause").into()))
-            .or_default() += u(&r, "count");
-    }
-    let mut ends: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for r in t("sockets") {
-        *ends
-            .entry((s(&r, "layer").into(), s(&r, "cause").into()))
-            .or_default() += 1;
-    }
-    assert_eq!(hist, ends);
-    assert!(!sources.is_empty());
+    common::assert_tables_add_up(out.path(), 2);
 }
 
 /// The same files stored plain instead of compressed (same names: coroner goes by magic

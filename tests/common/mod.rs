@@ -2,6 +2,7 @@
 //! ask GNU tools for the independent truth.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -189,4 +190,100 @@ pub fn analyze_into(out: &Path, paths: &[&Path], extra: &[&str], code: i32) -> S
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub type Row = serde_json::Map<String, Value>;
+
+fn u(r: &Row, k: &str) -> u64 {
+    r[k].as_u64().unwrap_or(0)
+}
+
+fn s<'a>(r: &'a Row, k: &str) -> &'a str {
+    r[k].as_str().unwrap_or("")
+}
+
+/// Sum of (records, bytes) per source over a table's rows.
+fn sums(rows: &[Row]) -> BTreeMap<String, (u64, u64)> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        let e = m.entry(s(r, "source").to_string()).or_insert((0, 0));
+        e.0 += u(r, "records");
+        e.1 += u(r, "bytes");
+    }
+    m
+}
+
+/// The accounting every analyze output must satisfy, whatever the input: every record of a
+/// source is in one timeline bucket, a source's bytes are its records' bytes plus its meta
+/// bytes (binary content aside), each `*` row of pattern_share is the sum of its per-source
+/// rows (`patterns` of them the -p patterns), and the socket histogram counts every socket
+/// end once.
+pub fn assert_tables_add_up(out: &Path, patterns: usize) {
+    let t = |name: &str| table_rows(&out.join(format!("{name}.parquet")));
+    let sources: BTreeMap<String, (u64, u64)> = t("sources")
+        .iter()
+        .filter(|r| s(r, "format") != "tar")
+        .map(|r| (s(r, "source").to_string(), (u(r, "records"), u(r, "bytes"))))
+        .collect();
+    // Every record is in one timeline bucket (or the untimed row): records add up; bytes
+    // add up to the source's bytes less what is not a record (meta bytes, opaque data).
+    let timeline = sums(&t("timeline"));
+    let src_rows = t("sources");
+    for r in src_rows.iter().filter(|r| s(r, "format") != "tar") {
+        let name = s(r, "source");
+        let (records, bytes) = timeline.get(name).copied().unwrap_or((0, 0));
+        assert_eq!(records, u(r, "records"), "timeline records of {name}");
+        assert!(
+            bytes + u(r, "meta_bytes") <= u(r, "bytes"),
+            "timeline bytes of {name}"
+        );
+        // Binary content (a .journal file) is counted in sources.parquet but holds no
+        // records; every other source's bytes are its records' and its meta bytes.
+        if !matches!(s(r, "format"), "journald-file" | "binary") {
+            assert_eq!(
+                bytes + u(r, "meta_bytes"),
+                u(r, "bytes"),
+                "timeline bytes of {name}"
+            );
+        }
+    }
+    // Pattern share: the `*` row of a pattern is the sum of its per-source rows.
+    let share = t("pattern_share");
+    let mut per: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    let mut star: BTreeMap<String, (u64, u64, u64)> = BTreeMap::new();
+    // (Mined templates are ranked per source and across sources separately: only the
+    // literal patterns' rows must add up.)
+    for r in share.iter().filter(|r| s(r, "kind") != "template") {
+        let key = s(r, "pattern").to_string();
+        let target = if s(r, "source") == "*" {
+            &mut star
+        } else {
+            &mut per
+        };
+        let e = target.entry(key).or_insert((0, 0, 0));
+        e.0 += u(r, "records");
+        e.1 += u(r, "bytes");
+        e.2 += u(r, "total_bytes");
+    }
+    let given = share
+        .iter()
+        .filter(|r| s(r, "source") == "*" && s(r, "kind") != "template")
+        .count();
+    assert_eq!(given, patterns, "patterns in pattern_share");
+    assert_eq!(star, per);
+    // Socket histogram: every socket end counted once per (layer, cause).
+    let mut hist: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in t("socket_histogram") {
+        *hist
+            .entry((s(&r, "layer").into(), s(&r, "cause").into()))
+            .or_default() += u(&r, "count");
+    }
+    let mut ends: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in t("sockets") {
+        *ends
+            .entry((s(&r, "layer").into(), s(&r, "cause").into()))
+            .or_default() += 1;
+    }
+    assert_eq!(hist, ends);
+    assert!(!sources.is_empty());
 }
