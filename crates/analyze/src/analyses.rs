@@ -144,11 +144,12 @@ impl Analyses {
         self.timeline.observe(&ev, a.options.bucket_secs);
     }
 
-    /// Fold the next chunk of the same source into this one (chunks come in order).
-    pub fn merge(&mut self, other: &Analyses) {
+    /// Fold the next chunk of the same source into this one (chunks come in order). Taken
+    /// by value: its rows (socket ends, findings) move instead of being copied.
+    pub fn merge(&mut self, other: Analyses) {
         self.bursts.merge(&other.bursts);
-        self.findings.merge(&other.findings);
-        self.sockets.merge(&other.sockets);
+        self.findings.merge(other.findings);
+        self.sockets.merge(other.sockets);
         self.captures.merge(&other.captures);
         self.port_range = self.port_range.or(other.port_range);
         self.timeline.merge(&other.timeline);

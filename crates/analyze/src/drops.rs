@@ -40,16 +40,38 @@ pub const SERVE_MARKERS: [&str; 4] = [
     "no live upstreams",
 ];
 
-/// One row of `drops.parquet`.
+/// Every verdict, and the same with `+burst` (a drop row holds one of these, not a copy).
+const VERDICTS: [(&str, &str); 5] = [
+    ("serve_stall", "serve_stall+burst"),
+    ("traefik_or_dispatch", "traefik_or_dispatch+burst"),
+    ("last_mile", "last_mile+burst"),
+    ("cloudflare_edge", "cloudflare_edge+burst"),
+    ("unknown", "unknown+burst"),
+];
+
+/// One row of `drops.parquet`. A bundle can hold millions: the row is kept small (the
+/// verdict is a static string, the layers a set of bits).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Drop {
     pub ts: Option<Micros>,
     pub duration_ms: Option<f64>,
-    pub verdict: String,
-    /// Layers that saw it, comma-separated in path order (edge first).
-    pub layers: String,
+    pub verdict: &'static str,
+    /// Layers that saw it (bit `1 << layer as u8`); [`Drop::layers`] spells them out.
+    pub layer_set: u8,
     /// `source@offset` of each line, `; `-separated.
-    pub evidence: String,
+    pub evidence: Box<str>,
+}
+
+impl Drop {
+    /// Layers that saw it, comma-separated in path order (edge first).
+    pub fn layers(&self) -> String {
+        Layer::ALL
+            .iter()
+            .filter(|&&l| self.layer_set & (1 << l as u8) != 0)
+            .map(|l| l.id())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
 }
 
 /// What the attribution needs besides the socket ends.
@@ -242,33 +264,35 @@ fn verdict(rows: &[SocketRow], group: &[usize], cx: &DropContext, others: bool) 
         "unknown"
     };
     let burst = cx.bursts.iter().any(|b| b.source == "*" && b.covers(ts));
-    let mut layers: Vec<Layer> = group.iter().map(|&i| rows[i].end.layer).collect();
-    layers.sort();
-    layers.dedup();
+    let (plain, with_burst) = VERDICTS
+        .iter()
+        .copied()
+        .find(|(v, _)| *v == base)
+        .unwrap_or(VERDICTS[VERDICTS.len() - 1]);
     Some(Drop {
         ts: Some(ts),
         duration_ms: anchor.duration_ms,
-        verdict: if burst {
-            format!("{base}+burst")
-        } else {
-            base.to_string()
-        },
-        layers: layers.iter().map(|l| l.id()).collect::<Vec<_>>().join(","),
+        verdict: if burst { with_burst } else { plain },
+        layer_set: group
+            .iter()
+            .fold(0, |set, &i| set | 1 << rows[i].end.layer as u8),
         evidence: group
             .iter()
             .map(|&i| format!("{}@{}", rows[i].source, rows[i].end.offset))
             .collect::<Vec<_>>()
-            .join("; "),
+            .join("; ")
+            .into_boxed_str(),
     })
 }
 
 pub fn drops_batch(rows: &[Drop]) -> Result<arrow_array::RecordBatch, String> {
+    let layers: Vec<String> = rows.iter().map(Drop::layers).collect();
     table::batch(vec![
         Column::timestamp("ts", rows.iter().map(|r| r.ts)),
         Column::f64("duration_ms", rows.iter().map(|r| r.duration_ms)),
-        Column::utf8("verdict", rows.iter().map(|r| Some(r.verdict.as_str()))),
-        Column::utf8("layers", rows.iter().map(|r| Some(r.layers.as_str()))),
-        Column::utf8("evidence", rows.iter().map(|r| Some(r.evidence.as_str()))),
+        Column::utf8("verdict", rows.iter().map(|r| Some(r.verdict))),
+        Column::utf8("layers", layers.iter().map(|l| Some(l.as_str()))),
+        Column::utf8("evidence", rows.iter().map(|r| Some(&*r.evidence))),
     ])
 }
 
@@ -279,7 +303,7 @@ mod tests {
 
     const S: i64 = 1_000_000;
 
-    fn end(layer: Layer, ts: i64, dur: Option<f64>, cause: &str) -> SocketEnd {
+    fn end(layer: Layer, ts: i64, dur: Option<f64>, cause: &'static str) -> SocketEnd {
         SocketEnd {
             ts: Some(ts),
             layer,
@@ -335,7 +359,7 @@ mod tests {
         let d = run(&phone, &none, &[]);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].verdict, "last_mile");
-        assert_eq!(d[0].layers, "cloudflared,traefik,dispatch");
+        assert_eq!(d[0].layers(), "cloudflared,traefik,dispatch");
         // The serve went away: upstream_closed.
         let stall = [end(
             Layer::Dispatch,
@@ -356,7 +380,7 @@ mod tests {
             end(Layer::Dispatch, 900 * S, Some(600_000.0), "graceful"),
         ];
         let d = run(&edge, &none, &[]);
-        assert_eq!((d.len(), d[0].verdict.as_str()), (1, "cloudflare_edge"));
+        assert_eq!((d.len(), d[0].verdict), (1, "cloudflare_edge"));
         // Long connections are not drops; a short graceful close is not a drop.
         let fine = [
             end(
@@ -421,7 +445,7 @@ mod tests {
         ];
         let d = run(&ends, &BurstCounts::default(), &[]);
         assert_eq!(d.len(), 2);
-        assert!(d.iter().all(|d| d.layers == "traefik,dispatch"), "{d:?}");
+        assert!(d.iter().all(|d| d.layers() == "traefik,dispatch"), "{d:?}");
         assert!(
             d[0].evidence.contains(&format!("s@{}", 10 * S + 3)),
             "{d:?}"

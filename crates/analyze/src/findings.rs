@@ -220,25 +220,21 @@ impl Findings {
     }
 
     /// Append a later part of the same source (chunks arrive in order).
-    pub fn merge(&mut self, other: &Findings) {
-        let mut rest = other.rows.as_slice();
-        if let (Some(last), Some(first)) = (self.rows.last_mut(), rest.first())
+    pub fn merge(&mut self, other: Findings) {
+        let mut rest = other.rows.into_iter().peekable();
+        if let (Some(last), Some(first)) = (self.rows.last_mut(), rest.peek())
             && last.kind == first.kind
             && last.ts.map(|t| t.div_euclid(SEC)) == first.ts.map(|t| t.div_euclid(SEC))
             && last.subject == first.subject
             && last.detail == first.detail
         {
             last.count += first.count;
-            rest = &rest[1..];
+            rest.next();
         }
         let room = MAX_ROWS.saturating_sub(self.rows.len());
-        self.rows.extend(rest.iter().take(room).cloned());
-        self.dropped += other.dropped
-            + rest[room.min(rest.len())..]
-                .iter()
-                .map(|f| f.count)
-                .sum::<u64>();
-        self.restarts.extend(other.restarts.iter().cloned());
+        self.rows.extend(rest.by_ref().take(room));
+        self.dropped += other.dropped + rest.map(|f| f.count).sum::<u64>();
+        self.restarts.extend(other.restarts);
         self.seconds_full |= other.seconds_full;
         for &s in &other.seconds {
             self.see_second(s);
@@ -478,7 +474,7 @@ mod tests {
         for i in 2..4 {
             observe(&mut b, 5 * SEC + i, i as u64, line, hits);
         }
-        a.merge(&b);
+        a.merge(b);
         assert_eq!(a.rows, whole.rows);
         assert_eq!(whole.rows[0].kind, Kind::PortExhaustion);
     }

@@ -348,7 +348,7 @@ pub fn headline(
     if !short.is_empty() {
         let mut verdicts: std::collections::BTreeMap<&str, u64> = Default::default();
         for d in &inc.drops {
-            *verdicts.entry(d.verdict.as_str()).or_default() += 1;
+            *verdicts.entry(d.verdict).or_default() += 1;
         }
         let mut v: Vec<_> = verdicts.into_iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));

@@ -266,7 +266,7 @@ impl Merger {
             f.stats.merge(&out.stats);
             f.patterns.merge(&out.patterns);
             f.keys.merge(&out.keys);
-            f.analyses.merge(&out.analyses);
+            f.analyses.merge(out.analyses);
             f.too_long_at = out.too_long_at;
         }
     }

@@ -20,6 +20,7 @@
 //! the same table. Bounds: [`MAX_ENDS`] rows and [`MAX_STREAMS`] open request ids per source;
 //! beyond them ends are only counted ([`SocketEnds::dropped`]).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use coroner_parse::formats::cloudflared::{Cause, ConnType, Kind as CfKind};
@@ -64,6 +65,15 @@ pub enum Layer {
 }
 
 impl Layer {
+    /// Every layer, in path order (edge first), as the `layers` column lists them.
+    pub const ALL: [Layer; 5] = [
+        Layer::Cloudflared,
+        Layer::Traefik,
+        Layer::Nginx,
+        Layer::Dispatch,
+        Layer::MastodonStreaming,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             Layer::Cloudflared => "cloudflared",
@@ -82,9 +92,10 @@ pub struct SocketEnd {
     pub ts: Option<Micros>,
     pub layer: Layer,
     pub duration_ms: Option<f64>,
-    pub cause: String,
-    pub client: Option<String>,
-    pub path: Option<String>,
+    /// Mostly one of a few fixed words (no allocation); free text from cloudflared's error.
+    pub cause: Cow<'static, str>,
+    pub client: Option<Box<str>>,
+    pub path: Option<Box<str>>,
     pub status: Option<u16>,
     /// Byte offset of the record in its source.
     pub offset: u64,
@@ -161,11 +172,11 @@ impl SocketEnds {
                 duration_ms: ev.latency_ms(),
                 cause: match req.status {
                     Some(101) => "closed".into(),
-                    Some(s) => format!("status_{s}"),
+                    Some(s) => format!("status_{s}").into(),
                     None => "unknown".into(),
                 },
-                client: client.map(|c| lossy(c, 64)),
-                path: req.target.map(|t| lossy(t, 200)),
+                client: client.map(|c| lossy(c, 64).into()),
+                path: req.target.map(|t| lossy(t, 200).into()),
                 status: req.status,
                 offset: ev.offset,
             });
@@ -202,12 +213,13 @@ impl SocketEnds {
         error: Option<&[u8]>,
         dest: Option<&[u8]>,
     ) {
-        let cause = match (cause, error) {
-            (Some(Cause::RequestEndedAbruptly), _) => "ended_abruptly".to_string(),
+        let cause: Cow<'static, str> = match (cause, error) {
+            (Some(Cause::RequestEndedAbruptly), _) => "ended_abruptly".into(),
             (_, Some(e)) => lossy(e.trim_ascii_start().strip_prefix(b"\"").unwrap_or(e), 80)
                 .trim_end_matches('"')
-                .to_string(),
-            (_, None) => "unknown".to_string(),
+                .to_string()
+                .into(),
+            (_, None) => "unknown".into(),
         };
         let path = dest.map(|d| {
             // `https://host/path?q`: keep the path.
@@ -215,7 +227,7 @@ impl SocketEnds {
             let after_scheme = memchr::memmem::find(d, b"://").map_or(0, |i| i + 3);
             let p = memchr::memchr(b'/', &d[after_scheme..])
                 .map_or(&d[d.len()..], |i| &d[after_scheme + i..]);
-            lossy(p.strip_suffix(b"\"").unwrap_or(p), 200)
+            lossy(p.strip_suffix(b"\"").unwrap_or(p), 200).into()
         });
         self.push(SocketEnd {
             ts: ev.ts,
@@ -251,7 +263,7 @@ impl SocketEnds {
             layer: Layer::MastodonStreaming,
             duration_ms: None,
             cause: cause.into(),
-            client: Some(lossy(id, 64)),
+            client: Some(lossy(id, 64).into()),
             path: None,
             status: None,
             offset: ev.offset,
@@ -267,18 +279,24 @@ impl SocketEnds {
     }
 
     /// Append a later part of the same source (chunks arrive in order).
-    pub fn merge(&mut self, other: &SocketEnds) {
-        for (id, &ts) in &other.first_seen {
+    pub fn merge(&mut self, other: SocketEnds) {
+        for (id, ts) in other.first_seen {
             let room = self.first_seen.len() < MAX_STREAMS;
-            match self.first_seen.get_mut(id) {
+            match self.first_seen.get_mut(&id) {
                 Some(t) => *t = (*t).min(ts),
                 None if room => {
-                    self.first_seen.insert(id.clone(), ts);
+                    self.first_seen.insert(id, ts);
                 }
                 None => {}
             }
         }
-        for end in &other.ends {
+        self.ends.reserve(
+            other
+                .ends
+                .len()
+                .min(MAX_ENDS.saturating_sub(self.ends.len())),
+        );
+        for end in other.ends {
             if end.layer == Layer::MastodonStreaming
                 && let Some(id) = &end.client
             {
@@ -290,7 +308,7 @@ impl SocketEnds {
                     self.ended.insert(id.as_bytes().into());
                 }
             }
-            self.push(end.clone());
+            self.push(end);
         }
         self.dropped += other.dropped;
     }
@@ -313,6 +331,9 @@ impl SocketEnds {
     }
 }
 
+/// The causes the dispatch proxy logs (any other word is kept as written).
+const DISPATCH_CAUSES: [&str; 3] = ["downstream_closed", "upstream_closed", "graceful"];
+
 /// `ws close dur_ms=1234 cause=downstream_closed user=wizard` anywhere in the message.
 fn dispatch_close(ev: &Event) -> Option<SocketEnd> {
     let m = ev.message;
@@ -327,9 +348,12 @@ fn dispatch_close(ev: &Event) -> Option<SocketEnd> {
                 .ok()
                 .and_then(|v| v.parse::<f64>().ok());
         } else if let Some(v) = pair.strip_prefix(b"cause=") {
-            cause = Some(lossy(v, 64));
+            cause = Some(match DISPATCH_CAUSES.iter().find(|c| c.as_bytes() == v) {
+                Some(&known) => Cow::Borrowed(known),
+                None => Cow::Owned(lossy(v, 64)),
+            });
         } else if let Some(v) = pair.strip_prefix(b"user=") {
-            user = Some(lossy(v, 64));
+            user = Some(lossy(v, 64).into_boxed_str());
         }
     }
     Some(SocketEnd {
@@ -357,7 +381,7 @@ pub fn sockets_batch(rows: &[SocketRow]) -> Result<arrow_array::RecordBatch, Str
         Column::utf8("source", rows.iter().map(|r| Some(r.source))),
         Column::utf8("layer", rows.iter().map(|r| Some(r.end.layer.id()))),
         Column::f64("duration_ms", rows.iter().map(|r| r.end.duration_ms)),
-        Column::utf8("cause", rows.iter().map(|r| Some(r.end.cause.as_str()))),
+        Column::utf8("cause", rows.iter().map(|r| Some(&*r.end.cause))),
         Column::utf8("client", rows.iter().map(|r| r.end.client.as_deref())),
         Column::utf8("path", rows.iter().map(|r| r.end.path.as_deref())),
         Column::u64("status", rows.iter().map(|r| r.end.status.map(u64::from))),
@@ -381,9 +405,7 @@ pub fn histogram(ends: &[SocketRow]) -> Vec<HistogramRow> {
     let mut groups: std::collections::BTreeMap<(Layer, &str), ([u64; 13], u64)> =
         Default::default();
     for r in ends {
-        let g = groups
-            .entry((r.end.layer, r.end.cause.as_str()))
-            .or_default();
+        let g = groups.entry((r.end.layer, &*r.end.cause)).or_default();
         match r.end.duration_ms {
             Some(d) => {
                 let i = BUCKETS_MS.iter().position(|&le| d <= le).unwrap_or(12);
@@ -476,7 +498,7 @@ mod tests {
         let got: Vec<_> = s
             .ends
             .iter()
-            .map(|e| (e.layer, e.cause.as_str(), e.duration_ms, e.offset))
+            .map(|e| (e.layer, &*e.cause, e.duration_ms, e.offset))
             .collect();
         assert_eq!(
             got,
@@ -508,7 +530,7 @@ mod tests {
             feed(&mut whole, t, 100 + i, &closed);
             feed(if i < 2 { &mut a } else { &mut b }, t, 100 + i, &closed);
         }
-        a.merge(&b);
+        a.merge(b);
         whole.finish();
         a.finish();
         assert_eq!(whole.ends.len(), 1, "{:?}", whole.ends);
@@ -519,7 +541,7 @@ mod tests {
 
     #[test]
     fn histogram_counts_every_end_once() {
-        let mk = |d: Option<f64>, cause: &str| SocketEnd {
+        let mk = |d: Option<f64>, cause: &'static str| SocketEnd {
             ts: None,
             layer: Layer::Dispatch,
             duration_ms: d,
