@@ -261,18 +261,32 @@ pub fn write_all(
     let mut lines = Vec::new();
     if config.analyses {
         let inc = Incident::of(result, config);
-        let mut put = |name: &'static str, batch: arrow_array::RecordBatch| {
+        // Each table is written by a function of its path; the tables that grow with the
+        // input (socket ends, drops, findings) a slice of rows at a time.
+        let mut put = |name: &'static str, write: &dyn Fn(&Path) -> Result<(), String>| {
             let path = dir.join(name);
-            table::write_parquet(&path, &batch)?;
+            write(&path)?;
             tables.push(name);
             written.push(path);
             Ok::<(), String>(())
         };
-        put("bursts.parquet", bursts_batch(&inc.bursts)?)?;
-        put("sockets.parquet", sockets_batch(&inc.sockets)?)?;
-        put("socket_histogram.parquet", histogram_batch(&inc.histogram)?)?;
-        put("drops.parquet", drops_batch(&inc.drops)?)?;
-        put("findings.parquet", findings_batch(&inc.findings)?)?;
+        let one = |batch: Result<arrow_array::RecordBatch, String>| {
+            move |p: &Path| table::write_parquet(p, &batch.clone()?)
+        };
+        put("bursts.parquet", &one(bursts_batch(&inc.bursts)))?;
+        put("sockets.parquet", &|p| {
+            table::write_rows(p, &inc.sockets, sockets_batch)
+        })?;
+        put(
+            "socket_histogram.parquet",
+            &one(histogram_batch(&inc.histogram)),
+        )?;
+        put("drops.parquet", &|p| {
+            table::write_rows(p, &inc.drops, drops_batch)
+        })?;
+        put("findings.parquet", &|p| {
+            table::write_rows(p, &inc.findings, findings_batch)
+        })?;
         let timelines: Vec<_> = result
             .sources
             .iter()
@@ -280,9 +294,9 @@ pub fn write_all(
             .map(|s| (s.name.as_str(), &s.analyses.timeline))
             .collect();
         let rows = timeline_rows(&timelines, config.analysis.bucket_secs);
-        put("timeline.parquet", timeline_batch(&rows)?)?;
-        put("socket_states.parquet", states_batch(&inc.states)?)?;
-        put("timewait.parquet", timewait_batch(&inc.timewait)?)?;
+        put("timeline.parquet", &one(timeline_batch(&rows)))?;
+        put("socket_states.parquet", &one(states_batch(&inc.states)))?;
+        put("timewait.parquet", &one(timewait_batch(&inc.timewait)))?;
         let captures: Vec<&str> = result
             .sources
             .iter()
