@@ -62,17 +62,6 @@ impl<'r> Incident<'r> {
             .iter()
             .filter_map(|m| names.iter().position(|n| n == m))
             .collect();
-        let drops = drops(
-            &sockets,
-            &DropContext {
-                short_ms: config.analysis.short_ms as f64,
-                skew_us: config.analysis.skew_ms as i64 * 1000,
-                bursts: &bursts,
-                counts: &all,
-                markers: &markers,
-                cloudflared_present,
-            },
-        );
         let mut findings: Vec<FindingRow> = sources
             .iter()
             .flat_map(|s| {
@@ -100,7 +89,24 @@ impl<'r> Incident<'r> {
             .collect();
         let port_range = sources.iter().find_map(|s| s.analyses.port_range);
         let states = state_rows(&captures);
-        let timewait = timewait_rows(&captures, port_range);
+        // The two costly derivations are independent: on the caller's thread pool they run
+        // side by side (rayon::join runs them one after the other outside a pool).
+        let (drops, timewait) = rayon::join(
+            || {
+                drops(
+                    &sockets,
+                    &DropContext {
+                        short_ms: config.analysis.short_ms as f64,
+                        skew_us: config.analysis.skew_ms as i64 * 1000,
+                        bursts: &bursts,
+                        counts: &all,
+                        markers: &markers,
+                        cloudflared_present,
+                    },
+                )
+            },
+            || timewait_rows(&captures, port_range),
+        );
         for t in &timewait {
             if let Some(u) = t.utilization.filter(|u| *u >= EXHAUSTION_UTILIZATION) {
                 findings.push(FindingRow {
