@@ -25,6 +25,7 @@ use std::collections::{HashMap, HashSet};
 
 use coroner_parse::formats::cloudflared::{Cause, ConnType, Kind as CfKind};
 use coroner_parse::formats::npmlog::Kind as StreamKind;
+use coroner_parse::literal::Literal;
 use coroner_parse::payload::Parsed;
 use coroner_parse::timestamp::Micros;
 
@@ -224,7 +225,8 @@ impl SocketEnds {
         let path = dest.map(|d| {
             // `https://host/path?q`: keep the path.
             let d = d.strip_prefix(b"\"").unwrap_or(d);
-            let after_scheme = memchr::memmem::find(d, b"://").map_or(0, |i| i + 3);
+            static SCHEME: Literal = Literal::new(b"://");
+            let after_scheme = SCHEME.find(d).map_or(0, |i| i + 3);
             let p = memchr::memchr(b'/', &d[after_scheme..])
                 .map_or(&d[d.len()..], |i| &d[after_scheme + i..]);
             lossy(p.strip_suffix(b"\"").unwrap_or(p), 200).into()
@@ -337,7 +339,8 @@ const DISPATCH_CAUSES: [&str; 3] = ["downstream_closed", "upstream_closed", "gra
 /// `ws close dur_ms=1234 cause=downstream_closed user=wizard` anywhere in the message.
 fn dispatch_close(ev: &Event) -> Option<SocketEnd> {
     let m = ev.message;
-    let at = memchr::memmem::find(m, WS_CLOSE.as_bytes())?;
+    static NEEDLE: Literal = Literal::new(WS_CLOSE.as_bytes());
+    let at = NEEDLE.find(m)?;
     let rest = &m[at + WS_CLOSE.len()..];
     let mut duration_ms = None;
     let mut cause = None;

@@ -66,6 +66,7 @@
 //! ```
 
 use crate::format::{Envelope, Payload};
+use crate::literal::Literal;
 use crate::timestamp::{
     Micros, TimeContext, is_journal_separator, parse_clf, parse_ctime_bracket, parse_rfc3339,
     parse_short_full, parse_short_unix, parse_slash_datetime, parse_syslog, trim_end,
@@ -996,7 +997,8 @@ fn is_systemd(m: &[u8]) -> bool {
         return true;
     }
     let window = &m[..m.len().min(256)];
-    let Some(c) = memmem::find(window, b": ") else {
+    static COLON_SPACE: Literal = Literal::new(b": ");
+    let Some(c) = COLON_SPACE.find(window) else {
         return false;
     };
     let unit = &m[..c];

@@ -30,6 +30,7 @@ pub mod format;
 pub mod formats;
 pub mod frame;
 pub mod input;
+pub mod literal;
 pub mod payload;
 pub mod timestamp;
 

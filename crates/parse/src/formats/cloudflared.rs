@@ -66,6 +66,7 @@ use memchr::{memchr, memrchr};
 use crate::error::ParseError;
 pub use crate::formats::logfmt::{Pair, Pairs, unescape_into};
 use crate::formats::logfmt::{closing_quote, pairs};
+use crate::literal::Literal;
 use crate::timestamp::{Micros, TimeCache, parse_rfc3339};
 
 /// zerolog's console level abbreviation.
@@ -417,7 +418,7 @@ impl<'a> CloudflaredRecord<'a> {
     pub fn cause(&self) -> Option<Cause> {
         match self.error() {
             Some(e) => Some(cause(e.value)),
-            None if contains(self.message, IDLE) => Some(Cause::IdleTimeout),
+            None if IDLE.contains(self.message) => Some(Cause::IdleTimeout),
             None => None,
         }
     }
@@ -497,17 +498,22 @@ impl<'a> CloudflaredRecord<'a> {
         if m.starts_with(b"Connection ") && m.ends_with(b" registered") {
             return Kind::RegisteredConnection;
         }
-        if contains(m, IDLE) {
+        if IDLE.contains(m) {
             return Kind::IdleTimeout;
         }
-        if contains(m, b"canceled by remote") || contains(m, b"stream reset") {
+        if CANCELED_BY_REMOTE.contains(m) || STREAM_RESET.contains(m) {
             return Kind::StreamCanceled;
         }
         Kind::Other
     }
 }
 
-const IDLE: &[u8] = b"timeout: no recent network activity";
+// The phrases searched for in messages and error values (searchers built once).
+static IDLE: Literal = Literal::new(b"timeout: no recent network activity");
+static CANCELED_BY_REMOTE: Literal = Literal::new(b"canceled by remote");
+static CANCELED_BY: Literal = Literal::new(b" canceled by ");
+static STREAM_RESET: Literal = Literal::new(b"stream reset");
+static EDGE_CLOSED: Literal = Literal::new(b"connection with edge closed");
 
 /// Classify an `error` value (raw; the phrases below hold no escapable bytes).
 pub fn cause(err: &[u8]) -> Cause {
@@ -515,23 +521,19 @@ pub fn cause(err: &[u8]) -> Cause {
         Cause::OriginUnreachable
     } else if err.starts_with(b"Incoming request ended abruptly") {
         Cause::RequestEndedAbruptly
-    } else if contains(err, IDLE) {
+    } else if IDLE.contains(err) {
         Cause::IdleTimeout
-    } else if (err.starts_with(b"stream ") && contains(err, b" canceled by "))
-        || contains(err, b"stream reset")
+    } else if (err.starts_with(b"stream ") && CANCELED_BY.contains(err))
+        || STREAM_RESET.contains(err)
     {
         Cause::StreamCanceled
-    } else if contains(err, b"connection with edge closed") {
+    } else if EDGE_CLOSED.contains(err) {
         Cause::EdgeClosed
     } else if err.ends_with(b"context canceled") {
         Cause::ContextCanceled
     } else {
         Cause::Other
     }
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(hay, needle).is_some()
 }
 
 fn parse_u32(b: &[u8]) -> Option<u32> {

@@ -42,7 +42,7 @@
 //! assert!(nginx_error::is_continuation(b"PHP message: PHP Warning:  x"));
 //! ```
 
-use memchr::memmem;
+use crate::literal::Literal;
 
 use crate::error::ParseError;
 use crate::timestamp::{Micros, parse_slash_datetime};
@@ -138,7 +138,6 @@ impl NginxErrorRecord<'_> {
     /// Classify the message.
     pub fn kind(&self) -> Kind {
         let m = self.message;
-        let has = |p: &[u8]| memmem::find(m, p).is_some();
         if m.starts_with(b"upstream timed out") {
             Kind::UpstreamTimedOut
         } else if m.starts_with(b"no live upstreams") {
@@ -147,7 +146,7 @@ impl NginxErrorRecord<'_> {
             Kind::UpstreamDisabled
         } else if m.starts_with(b"upstream prematurely closed") {
             Kind::UpstreamPrematurelyClosed
-        } else if self.errno == Some(28) || has(b"No space left on device") {
+        } else if self.errno == Some(28) || NO_SPACE.contains(m) {
             Kind::NoSpace
         } else if m.starts_with(b"connect() failed") {
             if self.errno == Some(111) {
@@ -170,7 +169,7 @@ impl NginxErrorRecord<'_> {
             Kind::RecvSendFailed { errno: self.errno }
         } else if m.starts_with(b"FastCGI sent in stderr") {
             Kind::FastcgiStderr
-        } else if let Some(i) = memmem::find(m, b" exited on signal ") {
+        } else if let Some(i) = EXITED_ON_SIGNAL.find(m) {
             let digits = &m[i + 18..];
             let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
             Kind::ProcessExitedOnSignal {
@@ -249,24 +248,30 @@ pub fn parse(line: &[u8], assumed_offset_secs: i32) -> Result<NginxErrorRecord<'
         host: None,
         referrer: None,
     };
-    if let Some(c) = memmem::find(body, b", client: ") {
+    if let Some(c) = CLIENT.find(body) {
         r.message = &body[..c];
         context(&body[c..], &mut r);
-    } else if let Some(c) = memmem::find(body, b", server: ") {
+    } else if let Some(c) = SERVER.find(body) {
         r.message = &body[..c];
         context(&body[c..], &mut r);
     }
     r.errno = errno(r.message);
-    r.action = memmem::rfind(r.message, b" while ").map(|i| &r.message[i + 7..]);
+    r.action = WHILE.rfind(r.message).map(|i| &r.message[i + 7..]);
     Ok(r)
 }
 
-const QUOTED: [&[u8]; 5] = [
-    b", request: \"",
-    b", subrequest: \"",
-    b", upstream: \"",
-    b", host: \"",
-    b", referrer: \"",
+static CLIENT: Literal = Literal::new(b", client: ");
+static SERVER: Literal = Literal::new(b", server: ");
+static WHILE: Literal = Literal::new(b" while ");
+static NO_SPACE: Literal = Literal::new(b"No space left on device");
+static EXITED_ON_SIGNAL: Literal = Literal::new(b" exited on signal ");
+
+static QUOTED: [Literal; 5] = [
+    Literal::new(b", request: \""),
+    Literal::new(b", subrequest: \""),
+    Literal::new(b", upstream: \""),
+    Literal::new(b", host: \""),
+    Literal::new(b", referrer: \""),
 ];
 
 /// `, client: X, server: Y, request: "..." ...` (starting at the first `, `).
@@ -274,11 +279,11 @@ fn context<'a>(s: &'a [u8], r: &mut NginxErrorRecord<'a>) {
     // The quoted part begins at the first quoted key; client and server never hold `, `.
     let qstart = QUOTED
         .iter()
-        .filter_map(|k| memmem::find(s, k))
+        .filter_map(|k| k.find(s))
         .min()
         .unwrap_or(s.len());
     let mut plain = &s[..qstart];
-    if let Some(i) = memmem::find(plain, b", server: ") {
+    if let Some(i) = SERVER.find(plain) {
         r.server = Some(&plain[i + 10..]);
         plain = &plain[..i];
     }
@@ -290,10 +295,10 @@ fn context<'a>(s: &'a [u8], r: &mut NginxErrorRecord<'a>) {
     let mut end = s.len();
     for (k, key) in QUOTED.iter().enumerate().rev() {
         let region = &s[qstart..end];
-        let Some(i) = memmem::rfind(region, key) else {
+        let Some(i) = key.rfind(region) else {
             continue;
         };
-        let v = &region[i + key.len()..];
+        let v = &region[i + key.bytes().len()..];
         let v = v.strip_suffix(b"\"").unwrap_or(v);
         let slot = match k {
             0 => &mut r.request,
