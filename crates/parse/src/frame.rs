@@ -337,13 +337,16 @@ fn field_shape(line: &[u8]) -> FieldShape {
 
 /// Length of the damaged part starting at a bad line: up to (not including) the next line
 /// starting with `__CURSOR=`, or through the next blank line, whichever comes first.
+///
+/// The `__CURSOR=` search stops at the blank line: searching the whole rest of the buffer
+/// for every damaged span made a run of small damaged spans quadratic (found while fuzzing:
+/// 64 KiB of `x\n\n` after an entry took 4 s, 1 MiB over a minute). A cursor match cannot
+/// straddle the blank line (its only `\n` is its first byte), so the result is the same.
 fn resync(bytes: &[u8]) -> Option<usize> {
-    let cursor = memmem::find(bytes, b"\n__CURSOR=").map(|i| i + 1);
     let blank = memmem::find(bytes, b"\n\n").map(|i| i + 2);
-    match (cursor, blank) {
-        (Some(c), Some(b)) => Some(c.min(b)),
-        (c, b) => c.or(b),
-    }
+    let before_blank = &bytes[..blank.unwrap_or(bytes.len())];
+    let cursor = memmem::find(before_blank, b"\n__CURSOR=").map(|i| i + 1);
+    cursor.or(blank)
 }
 
 /// The first `cap` bytes of `buf` (all of it when shorter).
@@ -500,6 +503,31 @@ mod tests {
             [SpanKind::Record, SpanKind::Malformed, SpanKind::Record]
         );
         assert_eq!(got[2].1, entry);
+    }
+
+    /// Fuzzing regression (issue #7): an export head, then many tiny damaged spans each
+    /// ended by a blank line, with no `__CURSOR=` after them. `resync` searched the whole
+    /// rest of the buffer for a cursor at every span: quadratic, minutes for this 1 MiB (the
+    /// test would time CI out); linear now.
+    #[test]
+    fn export_many_small_damaged_spans_frame_in_linear_time() {
+        let head = b"__CURSOR=s=1\n__REALTIME_TIMESTAMP=1\nMESSAGE=hi\n\n";
+        let mut buf = head.to_vec();
+        buf.extend(b"x\n\n".repeat(350_000));
+        let got = Frames::new(Framing::JournaldExport, &buf, true, CAP)
+            .map(Result::unwrap)
+            .collect::<Vec<_>>();
+        assert_eq!(got.len(), 1 + 350_000);
+        assert_eq!((got[0].kind, got[0].end), (SpanKind::Record, head.len()));
+        assert!(
+            got[1..]
+                .iter()
+                .all(|s| s.kind == SpanKind::Malformed && s.len() == 3)
+        );
+        // A cursor before the blank line still wins; one right after it does not.
+        assert_eq!(resync(b"x\n__CURSOR=s\n\n"), Some(2));
+        assert_eq!(resync(b"x\n\n__CURSOR=s\n"), Some(3));
+        assert_eq!(resync(b"x\ny\n"), None);
     }
 
     #[test]
