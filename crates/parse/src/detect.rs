@@ -161,7 +161,7 @@ fn syslog_line_time(line: &[u8], ctx: &TimeContext) -> Option<(Option<Micros>, u
     }
 }
 
-/// Parse `<time> <host> <ident>[<pid>]: <message>` where <time> is any of: short/short-precise
+/// Parse `<time> <host> <ident>[<pid>]: <message>` where `<time>` is any of: short/short-precise
 /// (parse_syslog), short-iso / short-iso-precise (parse_rfc3339; offsets +0200/+02:00),
 /// short-full, short-unix. `[pid]` may be absent (`kernel: ...`). The identifier may contain
 /// spaces, `[` or `]` (e.g. `gdm-password]`). Returns None for lines that are not of this

@@ -12,7 +12,8 @@
 //! - [`timestamp`]: hand-written parsers for the fixed timestamp formats, to UTC µs.
 //! - [`formats`]: the full zero-copy parsers, one module per envelope and payload format;
 //!   [`payload`]: a record's message to its parsed payload (detection confirmed by a parser).
-//! - [`format`]: the public format ids; [`error`]: the one error type.
+//! - [`format`](mod@format): the public format ids; [`error`]: the one error type;
+//!   [`literal`]: fixed needles whose memmem searcher is built once.
 //!
 //! ```
 //! use coroner_parse::detect::{detect_envelope, detect_payload};
