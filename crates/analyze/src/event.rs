@@ -6,6 +6,7 @@
 //! analysis decides to keep a row (a finding, a socket end).
 
 use coroner_parse::formats::{cloudflared, gunicorn, kernel, nginx_error, npmlog, pino};
+use coroner_parse::literal::Literal;
 use coroner_parse::payload::{Parsed, Request};
 use coroner_parse::timestamp::Micros;
 
@@ -125,15 +126,9 @@ pub fn suffix_request_time_ms(rest: &[u8]) -> Option<f64> {
         return None;
     }
     // Built once: `memmem::find` would build a searcher per call, per record (perf showed it).
-    static KEYS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::LazyLock::new(|| {
-            [
-                memchr::memmem::Finder::new(b"rt="),
-                memchr::memmem::Finder::new(b"request_time="),
-            ]
-        });
-    for finder in KEYS.iter() {
-        let key = finder.needle();
+    static KEYS: [Literal; 2] = [Literal::new(b"rt="), Literal::new(b"request_time=")];
+    for finder in &KEYS {
+        let key = finder.bytes();
         let mut from = 0;
         while let Some(i) = finder.find(&rest[from..]) {
             let at = from + i;

@@ -72,7 +72,6 @@ use crate::timestamp::{
     parse_short_full, parse_short_unix, parse_slash_datetime, parse_syslog, trim_end,
 };
 use memchr::{memchr, memchr_iter, memmem, memrchr};
-use std::sync::LazyLock;
 
 /// How many lines of the head the per-line votes look at.
 const VOTE_LINES: usize = 20;
@@ -662,68 +661,43 @@ pub fn detect_envelope(head: &[u8]) -> Envelope {
 // =============================================================================================
 // Payload
 
-/// Substring finders for the per-record checks, built once (a `Finder` per call would redo
-/// its setup on every record).
-struct Finders {
-    downstream_status: memmem::Finder<'static>,
-    router_name: memmem::Finder<'static>,
-    start_utc: memmem::Finder<'static>,
-    name_streaming: memmem::Finder<'static>,
-    level: memmem::Finder<'static>,
-    message: memmem::Finder<'static>,
-    // The same keys as they appear inside a docker `log` value (JSON in a JSON string).
-    downstream_status_esc: memmem::Finder<'static>,
-    router_name_esc: memmem::Finder<'static>,
-    start_utc_esc: memmem::Finder<'static>,
-    name_streaming_esc: memmem::Finder<'static>,
-    level_esc: memmem::Finder<'static>,
-    message_esc: memmem::Finder<'static>,
-    oom: memmem::Finder<'static>,
-    killed_process: memmem::Finder<'static>,
-    out_of_memory: memmem::Finder<'static>,
-}
-
-static FINDERS: LazyLock<Finders> = LazyLock::new(|| {
-    let f = |needle: &'static [u8]| memmem::Finder::new(needle);
-    Finders {
-        downstream_status: f(b"\"DownstreamStatus\":"),
-        router_name: f(b"\"RouterName\":"),
-        start_utc: f(b"\"StartUTC\":"),
-        name_streaming: f(b"\"name\":\"streaming\""),
-        level: f(b"\"level\":"),
-        message: f(b"\"message\":"),
-        downstream_status_esc: f(b"\\\"DownstreamStatus\\\":"),
-        router_name_esc: f(b"\\\"RouterName\\\":"),
-        start_utc_esc: f(b"\\\"StartUTC\\\":"),
-        name_streaming_esc: f(b"\\\"name\\\":\\\"streaming\\\""),
-        level_esc: f(b"\\\"level\\\":"),
-        message_esc: f(b"\\\"message\\\":"),
-        oom: f(b"oom"),
-        killed_process: f(b"Killed process "),
-        out_of_memory: f(b"ut of memory"),
-    }
-});
+// Substrings of the per-record checks, searchers built once (see `literal`). The `_ESC`
+// keys are the same as they appear inside a docker `log` value (JSON in a JSON string).
+static DOWNSTREAM_STATUS: Literal = Literal::new(b"\"DownstreamStatus\":");
+static ROUTER_NAME: Literal = Literal::new(b"\"RouterName\":");
+static START_UTC: Literal = Literal::new(b"\"StartUTC\":");
+static NAME_STREAMING: Literal = Literal::new(b"\"name\":\"streaming\"");
+static LEVEL: Literal = Literal::new(b"\"level\":");
+static MESSAGE: Literal = Literal::new(b"\"message\":");
+static DOWNSTREAM_STATUS_ESC: Literal = Literal::new(b"\\\"DownstreamStatus\\\":");
+static ROUTER_NAME_ESC: Literal = Literal::new(b"\\\"RouterName\\\":");
+static START_UTC_ESC: Literal = Literal::new(b"\\\"StartUTC\\\":");
+static NAME_STREAMING_ESC: Literal = Literal::new(b"\\\"name\\\":\\\"streaming\\\"");
+static LEVEL_ESC: Literal = Literal::new(b"\\\"level\\\":");
+static MESSAGE_ESC: Literal = Literal::new(b"\\\"message\\\":");
+static OOM: Literal = Literal::new(b"oom");
+static KILLED_PROCESS: Literal = Literal::new(b"Killed process ");
+static OUT_OF_MEMORY: Literal = Literal::new(b"ut of memory");
 
 /// `{`-led messages: Traefik JSON access log, Mastodon streaming (pino), cloudflared /
 /// zerolog JSON. Other JSON is `Text`.
 fn json_payload(m: &[u8]) -> Payload {
-    let f = &*FINDERS;
     let escaped = m.starts_with(b"{\\\"");
-    let has = |plain: &memmem::Finder<'_>, esc: &memmem::Finder<'_>| {
+    let has = |plain: &Literal, esc: &Literal| {
         if escaped {
-            esc.find(m).is_some()
+            esc.contains(m)
         } else {
-            plain.find(m).is_some()
+            plain.contains(m)
         }
     };
-    if has(&f.downstream_status, &f.downstream_status_esc)
-        || has(&f.router_name, &f.router_name_esc)
-        || has(&f.start_utc, &f.start_utc_esc)
+    if has(&DOWNSTREAM_STATUS, &DOWNSTREAM_STATUS_ESC)
+        || has(&ROUTER_NAME, &ROUTER_NAME_ESC)
+        || has(&START_UTC, &START_UTC_ESC)
     {
         Payload::TraefikJson
-    } else if has(&f.name_streaming, &f.name_streaming_esc) {
+    } else if has(&NAME_STREAMING, &NAME_STREAMING_ESC) {
         Payload::MastodonStreamingJson
-    } else if has(&f.message, &f.message_esc) && has(&f.level, &f.level_esc) {
+    } else if has(&MESSAGE, &MESSAGE_ESC) && has(&LEVEL, &LEVEL_ESC) {
         // zerolog's key is `message` (logrus and pino write `msg`): cloudflared `--logfile`,
         // `--output json`, and zerolog apps of the same shape.
         Payload::CloudflaredJson
@@ -1020,9 +994,8 @@ fn is_kernel_phrase(m: &[u8]) -> bool {
     if m.len() > KERNEL_SCAN_MAX {
         return false;
     }
-    let f = &*FINDERS;
     // One pass finds any `oom`; the specific phrases are checked only around a hit.
-    for at in f.oom.find_iter(m) {
+    for at in OOM.find_iter(m) {
         let from = &m[at..];
         if from.starts_with(b"oom-killer") && m[..at].ends_with(b"invoked ")
             || from.starts_with(b"oom-kill:constraint=")
@@ -1031,12 +1004,12 @@ fn is_kernel_phrase(m: &[u8]) -> bool {
             return true;
         }
     }
-    if f.killed_process.find(m).is_some() {
+    if KILLED_PROCESS.contains(m) {
         return true;
     }
     // `Out of memory: Kill(ed) process`, `Memory cgroup out of memory: ...`,
     // `Out of memory and no killable processes`.
-    f.out_of_memory.find_iter(m).any(|at| {
+    OUT_OF_MEMORY.find_iter(m).any(|at| {
         let after = &m[at + b"ut of memory".len()..];
         at >= 1
             && matches!(m[at - 1], b'O' | b'o')

@@ -55,6 +55,14 @@ impl Literal {
             .rfind(hay)
     }
 
+    /// Offsets of the non-overlapping occurrences in `hay`, first to last.
+    #[inline]
+    pub fn find_iter<'h>(&self, hay: &'h [u8]) -> memchr::memmem::FindIter<'h, '_> {
+        self.forward
+            .get_or_init(|| Finder::new(self.needle))
+            .find_iter(hay)
+    }
+
     #[inline]
     pub fn contains(&self, hay: &[u8]) -> bool {
         self.find(hay).is_some()
@@ -79,6 +87,12 @@ mod tests {
             assert_eq!(
                 NEEDLE.rfind(hay),
                 memchr::memmem::rfind(hay, b"ab"),
+                "{hay:?}"
+            );
+            assert!(
+                NEEDLE
+                    .find_iter(hay)
+                    .eq(memchr::memmem::find_iter(hay, b"ab")),
                 "{hay:?}"
             );
         }
