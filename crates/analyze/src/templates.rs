@@ -251,36 +251,6 @@ fn push_path_template(target: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Byte classes of a request path for [`push_segments`].
-const SEG_DIGIT: u8 = 1;
-const SEG_HEX: u8 = 2;
-/// Kept as is in a template (graphic ASCII or any byte of a UTF-8 sequence); others are `?`.
-const SEG_CLEAN: u8 = 4;
-const SEG_SLASH: u8 = 8;
-const SEG_CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        let mut k = 0;
-        if c.is_ascii_digit() {
-            k |= SEG_DIGIT;
-        }
-        if c.is_ascii_hexdigit() {
-            k |= SEG_HEX;
-        }
-        if c.is_ascii_graphic() || c >= 0x80 {
-            k |= SEG_CLEAN;
-        }
-        if c == b'/' {
-            k = SEG_SLASH;
-        }
-        t[b] = k;
-        b += 1;
-    }
-    t
-};
-
 /// The path's segments into `out`, a segment with two digits or more (ids, dates, sizes like
 /// `200x200`; `v1` and `oauth2` stay) or a long hex run as [`WILDCARD`], at most
 /// [`MAX_SEGMENTS`] of them. One pass per segment through a class table: this runs on every
@@ -293,11 +263,11 @@ fn push_segments(path: &[u8], out: &mut Vec<u8>) {
         let mut digits = 0u32;
         let mut all = 0xff;
         while let Some(&b) = path.get(end) {
-            let c = SEG_CLASS[b as usize];
-            if c & SEG_SLASH != 0 {
+            let c = CLASS[b as usize];
+            if c & SLASH != 0 {
                 break;
             }
-            digits += u32::from(c & SEG_DIGIT);
+            digits += u32::from(c & DIGIT);
             all &= c;
             end += 1;
         }
@@ -309,16 +279,16 @@ fn push_segments(path: &[u8], out: &mut Vec<u8>) {
             return;
         }
         let seg = &path[start..end];
-        if digits >= 2 || (seg.len() >= 8 && all & SEG_HEX != 0) {
+        if digits >= 2 || (seg.len() >= 8 && all & HEX != 0) {
             out.extend_from_slice(WILDCARD.as_bytes());
         } else {
             // Spaces would split the template into tokens, control bytes are hostile.
             let seg = &seg[..seg.len().min(64)];
             let at = out.len();
             out.extend_from_slice(seg);
-            if all & SEG_CLEAN == 0 {
+            if all & CLEAN == 0 {
                 for b in &mut out[at..] {
-                    if SEG_CLASS[*b as usize] & SEG_CLEAN == 0 {
+                    if CLASS[*b as usize] & CLEAN == 0 {
                         *b = b'?';
                     }
                 }
@@ -362,14 +332,20 @@ pub fn mask_into(message: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// Byte classes for [`Token::scan`].
+/// Byte classes, one table for both template scanners ([`Token::scan`] for messages,
+/// [`push_segments`] for request paths); each reads only the bits its rules need.
 const DIGIT: u8 = 1;
 const HEX: u8 = 2;
 /// Characters of a `key` in `key=value`: ASCII letters and digits, `_`, `.`, `-`.
 const KEY: u8 = 4;
-/// Bytes the scan must look at: space, tab, `"` and `=` (no other class: as part of a
-/// token they are neither digits, hex nor key characters).
-const STOP: u8 = 8;
+/// Kept as is in a path template (graphic ASCII or any byte of a UTF-8 sequence); the
+/// others become `?`.
+const CLEAN: u8 = 8;
+/// Bytes a message token scan must stop at: space, tab, `"` and `=` (none of them is a
+/// digit, hex or key character).
+const STOP: u8 = 16;
+/// The path segment separator.
+const SLASH: u8 = 32;
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
@@ -385,8 +361,14 @@ const CLASS: [u8; 256] = {
         if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'-' {
             k |= KEY;
         }
+        if c.is_ascii_graphic() || c >= 0x80 {
+            k |= CLEAN;
+        }
         if matches!(c, b' ' | b'\t' | b'"' | b'=') {
-            k = STOP;
+            k |= STOP;
+        }
+        if c == b'/' {
+            k |= SLASH;
         }
         t[b] = k;
         b += 1;
@@ -420,7 +402,7 @@ struct Classes {
 impl Classes {
     const EMPTY: Classes = Classes { any: 0, all: 0xff };
 
-    /// A byte of class 0 (`"`, `=`, or a space inside quotes).
+    /// A byte that is no digit, hex or key character (`"`, `=`, a space inside quotes).
     #[inline]
     fn plain_stop(&mut self) {
         self.all = 0;
@@ -509,7 +491,7 @@ impl Token {
                 end,
                 eq,
                 key_ok: key.all & KEY != 0,
-                // The `=` itself is of class 0.
+                // The `=` itself is no digit, hex or key character.
                 any: key.any | part.any,
                 all: 0,
                 value_any: part.any,
