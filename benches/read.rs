@@ -4,34 +4,23 @@
 //!
 //! Run: `cargo bench --bench read` (set CORONER_BENCH_MB to change the size).
 
+mod common;
+
 use std::io::Write;
 
 use coroner_analyze::config::RunConfig;
 use coroner_analyze::pipeline::run;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+/// The apache log at 64 MiB (benches/common) and, beside it, its gzip rendering.
 fn data_dir() -> std::path::PathBuf {
-    let mb: usize = std::env::var("CORONER_BENCH_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-read-{mb}"));
-    let plain = dir.join("access.log");
-    if !plain.exists() {
-        std::fs::create_dir_all(&dir).unwrap();
-        let seed = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/elastic-examples/apache_logs"
-        ))
-        .unwrap();
-        let mut out = Vec::with_capacity(mb << 20);
-        while out.len() < mb << 20 {
-            out.extend_from_slice(&seed);
-        }
-        std::fs::write(&plain, &out).unwrap();
+    let plain = common::apache_log("read", 64);
+    let dir = plain.parent().unwrap().to_path_buf();
+    let gz_path = dir.join("access.log.gz");
+    if !gz_path.exists() {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&out).unwrap();
-        std::fs::write(dir.join("access.log.gz"), gz.finish().unwrap()).unwrap();
+        gz.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+        std::fs::write(gz_path, gz.finish().unwrap()).unwrap();
     }
     dir
 }
