@@ -25,7 +25,7 @@ use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Row, fixtures, gzip, sh, table_rows, zstd};
+use common::{Row, fixtures, gzip, s, sh, table_rows, u, zstd};
 
 /// Peak resident memory allowed for the whole corpus. The 1 GiB line is what pushes it: a
 /// source holds at most one `--max-line` (64 MiB) record in memory before it gives up.
@@ -299,14 +299,6 @@ fn analyze(corpus: &Corpus, threads: &str) -> Run {
         stderr: String::from_utf8(o.stderr).expect("stderr is UTF-8"),
         out,
     }
-}
-
-fn s<'a>(r: &'a Row, k: &str) -> &'a str {
-    r[k].as_str().unwrap_or("")
-}
-
-fn u(r: &Row, k: &str) -> u64 {
-    r[k].as_u64().unwrap_or(0)
 }
 
 /// Records a reader must have counted in `data[..n]`: every line, and a partial last one.

@@ -8,10 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use common::{analyze_into, samples, sh, table_rows};
-use serde_json::{Map, Value};
-
-type Row = Map<String, Value>;
+use common::{Row, analyze_into, s, samples, sh, table_rows};
+use serde_json::Value;
 
 struct Run {
     dir: tempfile::TempDir,
@@ -46,10 +44,6 @@ impl Run {
 fn expected(sample: &str) -> Value {
     let path = samples().join(format!("{sample}.expected.json"));
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
-}
-
-fn s<'a>(r: &'a Row, k: &str) -> &'a str {
-    r[k].as_str().unwrap_or("")
 }
 
 fn n(r: &Row, k: &str) -> u64 {

@@ -192,13 +192,16 @@ pub fn analyze_into(out: &Path, paths: &[&Path], extra: &[&str], code: i32) -> S
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// One table row as `table_rows` gives it.
 pub type Row = serde_json::Map<String, Value>;
 
-fn u(r: &Row, k: &str) -> u64 {
+/// A count column of a row; 0 when null.
+pub fn u(r: &Row, k: &str) -> u64 {
     r[k].as_u64().unwrap_or(0)
 }
 
-fn s<'a>(r: &'a Row, k: &str) -> &'a str {
+/// A string column of a row; empty when null.
+pub fn s<'a>(r: &'a Row, k: &str) -> &'a str {
     r[k].as_str().unwrap_or("")
 }
 
