@@ -821,12 +821,7 @@ fn section_sockets(out: &mut String, config: &RunConfig, inc: &Incident) {
         }
     );
     if !inc.drops.is_empty() {
-        let mut verdicts: BTreeMap<&str, u64> = BTreeMap::new();
-        for d in &inc.drops {
-            *verdicts.entry(d.verdict).or_default() += 1;
-        }
-        let mut v: Vec<_> = verdicts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let v = inc.drops_by_verdict();
         w!(
             out,
             "<p class=\"note\">Drops by verdict (<code>drops.parquet</code>): {}.</p>\n",

@@ -167,6 +167,17 @@ impl<'r> Incident<'r> {
         }
         by.into_iter().collect()
     }
+
+    /// Drops per verdict, most first (ties by name).
+    pub fn drops_by_verdict(&self) -> Vec<(&'static str, u64)> {
+        let mut by: std::collections::BTreeMap<&'static str, u64> = Default::default();
+        for d in &self.drops {
+            *by.entry(d.verdict).or_default() += 1;
+        }
+        let mut v: Vec<_> = by.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    }
 }
 
 /// One line of the headline: what, and which table has the detail.
@@ -352,12 +363,7 @@ pub fn headline(
     // Short sockets by layer and the dominant verdict.
     let short = inc.short_by_layer(short_ms);
     if !short.is_empty() {
-        let mut verdicts: std::collections::BTreeMap<&str, u64> = Default::default();
-        for d in &inc.drops {
-            *verdicts.entry(d.verdict).or_default() += 1;
-        }
-        let mut v: Vec<_> = verdicts.into_iter().collect();
-        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let v = inc.drops_by_verdict();
         out.push(Headline {
             text: format!(
                 "short sockets (< {}): {}; drops by verdict: {}",
