@@ -332,7 +332,7 @@ fn head<'a>(
     let body = &line[pos..];
     // The first quote closes the request unless the request holds a raw `"`.
     let first = memchr(b'"', body).and_then(|q| Some((q, status_size_follow(body.get(q + 1..)?)?)));
-    let (q, (status_raw, size_raw, n)) = match first {
+    let (q, follow) = match first {
         Some(found) => found,
         None => memchr_iter(b'"', body)
             .find_map(|q| Some((q, status_size_follow(&body[q + 1..])?)))
@@ -351,16 +351,16 @@ fn head<'a>(
         method,
         target,
         protocol,
-        status: parse_status(status_raw),
-        status_raw,
-        size: parse_u64(size_raw),
-        size_raw,
+        status: follow.status,
+        status_raw: follow.status_raw,
+        size: follow.size,
+        size_raw: follow.size_raw,
         referer: None,
         user_agent: None,
         forwarded_for: None,
         rest: &[],
     };
-    Ok((r, pos + q + 1 + n))
+    Ok((r, pos + q + 1 + follow.len))
 }
 
 /// `name | ` (docker-compose, swarm) before the client: (name, offset of the client).
@@ -379,16 +379,67 @@ fn compose_prefix(head: &[u8]) -> (Option<&[u8]>, usize) {
     (Some(&head[..sp]), bar + 2)
 }
 
+/// What follows the request: ` <status> <size>`, raw and parsed.
+struct StatusSize<'a> {
+    status_raw: &'a [u8],
+    size_raw: &'a [u8],
+    status: Option<u16>,
+    size: Option<u64>,
+    /// Bytes from the leading space to the end of the size.
+    len: usize,
+}
+
 /// After the request's closing quote: ` <status> <size>` then the end or a space.
 /// Status and size are digits, `-` or a Go fmt error (`%!d(<nil>)`).
-fn status_size_follow(s: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+#[inline]
+fn status_size_follow(s: &[u8]) -> Option<StatusSize<'_>> {
+    // Nearly every line: three status digits and a decimal size, read and checked in one
+    // pass (the general path below scans each token twice, then parses it).
+    if let [b' ', h, t, o, b' ', rest @ ..] = s {
+        let (h, t, o) = (
+            h.wrapping_sub(b'0'),
+            t.wrapping_sub(b'0'),
+            o.wrapping_sub(b'0'),
+        );
+        if h <= 9 && t <= 9 && o <= 9 {
+            let mut size: u64 = 0;
+            let mut n = 0;
+            // 19 digits cannot overflow a u64; longer sizes take the general path.
+            while n < 19
+                && let Some(d) = rest.get(n).map(|c| c.wrapping_sub(b'0'))
+                && d <= 9
+            {
+                size = size * 10 + u64::from(d);
+                n += 1;
+            }
+            if n > 0 && matches!(rest.get(n), None | Some(b' ')) {
+                return Some(StatusSize {
+                    status_raw: &s[1..4],
+                    size_raw: &rest[..n],
+                    status: Some(u16::from(h) * 100 + u16::from(t) * 10 + u16::from(o)),
+                    size: Some(size),
+                    len: 5 + n,
+                });
+            }
+        }
+    }
+    status_size_general(s)
+}
+
+fn status_size_general(s: &[u8]) -> Option<StatusSize<'_>> {
     let s1 = s.strip_prefix(b" ")?;
     let e1 = find_space(s1)?;
     let status = &s1[..e1];
     let s2 = &s1[e1 + 1..];
     let e2 = find_space(s2).unwrap_or(s2.len());
     let size = &s2[..e2];
-    (number_token(status) && number_token(size)).then_some((status, size, 1 + e1 + 1 + e2))
+    (number_token(status) && number_token(size)).then(|| StatusSize {
+        status_raw: status,
+        size_raw: size,
+        status: parse_status(status),
+        size: parse_u64(size),
+        len: 1 + e1 + 1 + e2,
+    })
 }
 
 /// Tokens here are a few bytes long: a plain loop beats memchr's call overhead.
@@ -442,26 +493,49 @@ type RequestParts<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, Option<&'a [u8]>);
 /// `METHOD target HTTP/x` into its parts; anything else (scanner junk, `-`, empty) is none.
 pub(crate) fn split_request(req: &[u8]) -> RequestParts<'_> {
     let none = (None, None, None);
-    // Method and protocol are short: plain loops from each end.
-    let Some(a) = find_space(req) else {
+    // The method: letters, digits, `_` and `-` up to the first space, checked as it is
+    // found (one pass; this runs on every access line).
+    let mut a = 0;
+    loop {
+        match req.get(a) {
+            Some(b' ') => break,
+            Some(&c) if a < 32 && METHOD_CHAR[usize::from(c)] => a += 1,
+            _ => return none,
+        }
+    }
+    let method = &req[..a];
+    if method.is_empty() || method == b"-" {
         return none;
+    }
+    // The protocol is after the last space; nearly always `HTTP/x.y`, 8 bytes at the end.
+    let n = req.len();
+    let b = if n >= 9 && req[n - 9] == b' ' && !req[n - 8..].contains(&b' ') {
+        n - 9
+    } else {
+        match rfind_space(req) {
+            Some(b) => b,
+            None => return none,
+        }
     };
-    let Some(b) = rfind_space(req) else {
-        return none;
-    };
-    let (method, protocol) = (&req[..a], &req[b + 1..]);
-    let method_ok = !method.is_empty()
-        && method.len() <= 32
-        && method
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-        && method != b"-";
+    let protocol = &req[b + 1..];
     let proto_ok = protocol.len() >= 4 && protocol[..4].eq_ignore_ascii_case(b"HTTP");
-    if b <= a || !method_ok || !proto_ok {
+    if b <= a || !proto_ok {
         return none;
     }
     (Some(method), Some(&req[a + 1..b]), Some(protocol))
 }
+
+/// Bytes a request method may hold: ASCII letters and digits, `_` and `-`.
+const METHOD_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        c += 1;
+    }
+    t
+};
 
 /// The detector's test: the line ends with `"` or `-`, a space, digits and `ms`.
 fn looks_traefik(line: &[u8]) -> bool {
@@ -573,6 +647,89 @@ fn referer_and_agent(line: &[u8], from: usize, to: usize) -> Result<Pair<'_>, Pa
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// The plain reading of a request line the one-pass [`split_request`] must agree with.
+    fn split_request_naive(req: &[u8]) -> RequestParts<'_> {
+        let none = (None, None, None);
+        let (Some(a), Some(b)) = (find_space(req), rfind_space(req)) else {
+            return none;
+        };
+        let (method, protocol) = (&req[..a], &req[b + 1..]);
+        let method_ok = !method.is_empty()
+            && method.len() <= 32
+            && method
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+            && method != b"-";
+        let proto_ok = protocol.len() >= 4 && protocol[..4].eq_ignore_ascii_case(b"HTTP");
+        if b <= a || !method_ok || !proto_ok {
+            return none;
+        }
+        (Some(method), Some(&req[a + 1..b]), Some(protocol))
+    }
+
+    /// Request-like bytes: pieces of real request lines glued at random.
+    fn request_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just(&b"GET"[..]),
+            Just(&b" "[..]),
+            Just(&b"/a/b?c=1"[..]),
+            Just(&b"HTTP/1.1"[..]),
+            Just(&b"http/2"[..]),
+            Just(&b"-"[..]),
+            Just(&b"_x"[..]),
+            Just(&b"\\x16"[..]),
+            Just(&b"\"\xff"[..]),
+            Just(&b"0123456789012345678901234567890123"[..]),
+            // Methods at the 32-byte limit.
+            Just(&b"ABCDEFGHIJKLMNOPQRSTUVWXYZ01234"[..]),
+            Just(&b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"[..]),
+            Just(&b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"[..]),
+        ];
+        proptest::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_request_agrees_with_naive(req in request_bytes()) {
+            proptest::prop_assert_eq!(split_request(&req), split_request_naive(&req));
+        }
+
+        #[test]
+        fn split_request_agrees_with_naive_on_request_shapes(
+            method in proptest::sample::select(vec![
+                "", "GET", "-", "M-SEARCH", "PRO_PFIND", "G\"T", "\\x16\\x03",
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456",
+            ]),
+            sp1 in proptest::sample::select(vec!["", " ", "  "]),
+            target in proptest::sample::select(vec!["", "/", "/a b", "/x?q=1 2"]),
+            sp2 in proptest::sample::select(vec!["", " ", "  "]),
+            protocol in proptest::sample::select(vec![
+                "", "HTTP/1.1", "http/2", "HTTP", "HTT", "HTTP/1.1 ", "XTTP/1.1", "HTTP/1 1", "HTTP/10",
+            ]),
+        ) {
+            let req = format!("{method}{sp1}{target}{sp2}{protocol}").into_bytes();
+            proptest::prop_assert_eq!(split_request(&req), split_request_naive(&req));
+        }
+
+        #[test]
+        fn status_size_fast_path_agrees_with_general(
+            lead in proptest::sample::select(vec!["", " ", "  "]),
+            status in proptest::sample::select(vec!["", "200", "000", "20", "2000", "-", "%!d(<nil>)", "2x0"]),
+            sep in proptest::sample::select(vec!["", " ", "  "]),
+            size in proptest::sample::select(vec![
+                "", "0", "5", "2326", "-", "x", "12x", "%!d(<nil>)",
+                "1234567890123456789", "18446744073709551615", "99999999999999999999",
+            ]),
+            tail in proptest::sample::select(vec!["", " ", " \"-\"", "x", "\""]),
+        ) {
+            let s = format!("{lead}{status}{sep}{size}{tail}").into_bytes();
+            let fast = status_size_follow(&s).map(|f| (f.status_raw, f.size_raw, f.status, f.size, f.len));
+            let general = status_size_general(&s).map(|f| (f.status_raw, f.size_raw, f.status, f.size, f.len));
+            proptest::prop_assert_eq!(fast, general);
+        }
+    }
 
     fn b(s: &str) -> &[u8] {
         s.as_bytes()
