@@ -159,7 +159,10 @@ fn parse_traefik_with<'a>(
     Ok(TraefikRecord {
         clf: r,
         has_tail: true,
-        ..tail
+        request_count: tail.request_count,
+        router: tail.router,
+        service_url: tail.service_url,
+        duration_ms: tail.duration_ms,
     })
 }
 
@@ -546,14 +549,21 @@ fn looks_traefik(line: &[u8]) -> bool {
     digits > 0 && matches!(&s[..s.len() - digits], [.., b'"' | b'-', b' '])
 }
 
+/// The fields after the user agent in a Traefik CLF line.
+struct Tail<'a> {
+    request_count: Option<u64>,
+    router: Option<&'a [u8]>,
+    service_url: Option<&'a [u8]>,
+    duration_ms: Option<u64>,
+}
+
 /// The Traefik tail read from the end: (offset where ` <count>` starts, tail fields).
 /// `min` is the offset after the size: the tail may not reach before it.
-fn traefik_tail(line: &[u8], min: usize) -> Option<(usize, TraefikRecord<'_>)> {
+fn traefik_tail(line: &[u8], min: usize) -> Option<(usize, Tail<'_>)> {
     let s = line.get(min..)?.trim_ascii_end();
     let s = s.strip_suffix(b"ms")?;
     let sp = memrchr(b' ', s)?;
-    let duration_ms = parse_u64(&s[sp + 1..]);
-    duration_ms?;
+    let duration_ms = Some(parse_u64(&s[sp + 1..])?);
     let s = &s[..sp];
     // Service URL: `"url"` or `-`.
     let (service_url, s) = if let Some(t) = s.strip_suffix(b" -") {
@@ -578,43 +588,19 @@ fn traefik_tail(line: &[u8], min: usize) -> Option<(usize, TraefikRecord<'_>)> {
     };
     let sp = memrchr(b' ', s)?;
     let count = &s[sp + 1..];
-    if !(count == b"-" || parse_u64(count).is_some()) {
+    let request_count = parse_u64(count);
+    if request_count.is_none() && count != b"-" {
         return None;
     }
     Some((
         min + sp,
-        TraefikRecord {
-            clf: empty_record(),
-            has_tail: true,
-            request_count: parse_u64(count),
+        Tail {
+            request_count,
             router,
             service_url,
             duration_ms,
         },
     ))
-}
-
-fn empty_record<'a>() -> AccessRecord<'a> {
-    AccessRecord {
-        prefix: None,
-        client: None,
-        ident: &[],
-        user: None,
-        time: None,
-        time_raw: &[],
-        request: &[],
-        method: None,
-        target: None,
-        protocol: None,
-        status: None,
-        status_raw: &[],
-        size: None,
-        size_raw: &[],
-        referer: None,
-        user_agent: None,
-        forwarded_for: None,
-        rest: &[],
-    }
 }
 
 type Pair<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
