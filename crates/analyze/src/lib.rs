@@ -26,6 +26,7 @@ pub mod findings;
 pub mod html;
 pub mod incident;
 pub mod needles;
+pub mod path_classes;
 pub mod pattern_share;
 pub mod pipeline;
 pub mod report;
