@@ -32,6 +32,7 @@ use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
 use crate::needles::Hits;
+use crate::second_set::SecondSet;
 use crate::table::{self, Column};
 
 /// Rows kept per source before further findings are only counted.
@@ -111,8 +112,9 @@ pub struct Findings {
     pub dropped: u64,
     /// (time, unit, scheduled?) of every restart line, for `restart_loop`.
     restarts: Vec<(Micros, String, bool)>,
-    /// Distinct seconds with records, in arrival order (sorted and deduplicated at the end).
-    seconds: Vec<i64>,
+    /// Distinct seconds with records, sorted per chunk by [`Findings::settle`] (in the
+    /// worker) and merged as sorted runs: the serial end of the run sorts nothing.
+    seconds: SecondSet,
     /// The seconds list hit [`MAX_SECONDS`] even after compaction: no silence is inferred
     /// (a silence "until the end" would be an artefact of the cap).
     seconds_full: bool,
@@ -178,19 +180,29 @@ impl Findings {
 
     #[inline]
     fn see_second(&mut self, s: i64) {
-        if self.seconds.last() == Some(&s) || self.seconds_full {
+        if self.seconds_full {
             return;
         }
-        if self.seconds.len() >= MAX_SECONDS {
-            // Out-of-order logs repeat seconds: compact before giving up.
-            self.seconds.sort_unstable();
-            self.seconds.dedup();
-            if self.seconds.len() >= MAX_SECONDS / 10 * 9 {
-                self.seconds_full = true;
-                return;
-            }
-        }
         self.seconds.push(s);
+        if self.seconds.pending_len() >= MAX_SECONDS {
+            self.settle();
+            self.check_cap();
+        }
+    }
+
+    /// Out-of-order logs repeat seconds across runs: compact before giving up. Whether the
+    /// cap is hit depends only on the distinct seconds so far, never on the chunking.
+    fn check_cap(&mut self) {
+        if self.seconds.stored() >= MAX_SECONDS && self.seconds.compact() >= MAX_SECONDS / 10 * 9 {
+            self.seconds_full = true;
+            self.seconds = SecondSet::default();
+        }
+    }
+
+    /// Sort the seconds this chunk saw: the pipeline calls this at the end of each chunk,
+    /// in parallel, before the chunks are merged.
+    pub fn settle(&mut self) {
+        self.seconds.settle();
     }
 
     fn push(&mut self, ev: &Event, kind: Kind, subject: Option<String>) {
@@ -236,8 +248,11 @@ impl Findings {
         self.dropped += other.dropped + rest.map(|f| f.count).sum::<u64>();
         self.restarts.extend(other.restarts);
         self.seconds_full |= other.seconds_full;
-        for &s in &other.seconds {
-            self.see_second(s);
+        if self.seconds_full {
+            self.seconds = SecondSet::default();
+        } else {
+            self.seconds.merge(other.seconds);
+            self.check_cap();
         }
     }
 
@@ -245,14 +260,15 @@ impl Findings {
     /// record time of the whole run.
     pub fn finish(&mut self, source: &str, bundle_end: Option<Micros>) {
         self.rows.extend(restart_loops(&self.restarts));
-        let mut seconds = std::mem::take(&mut self.seconds);
-        seconds.sort_unstable();
-        seconds.dedup();
-        self.rows.extend(silences(
-            source,
-            &seconds,
-            bundle_end.map(|t| t.div_euclid(SEC)),
-        ));
+        let seconds = std::mem::take(&mut self.seconds).into_sorted();
+        // A capped list ends early: a silence "until the end" would be the cap's artefact.
+        if !self.seconds_full && seconds.len() < MAX_SECONDS / 10 * 9 {
+            self.rows.extend(silences(
+                source,
+                &seconds,
+                bundle_end.map(|t| t.div_euclid(SEC)),
+            ));
+        }
         self.rows.sort_by(|a, b| {
             a.ts.cmp(&b.ts)
                 .then(a.offset.cmp(&b.offset))

@@ -443,6 +443,7 @@ fn process(
         patterns.count_lines(&data[..scanned], &mut counts);
     }
     analyses.timeline.settle();
+    analyses.findings.settle();
     ChunkOut {
         source: ctx.id,
         seq: job.seq,
