@@ -1072,22 +1072,29 @@ fn is_logfmt(m: &[u8]) -> bool {
 /// a docker `log` value as raw escaped bytes). Called once per record on the hot path: cheap
 /// prefix/shape checks, no allocation, no full parse. Unknown -> Payload::Text.
 pub fn detect_payload(message: &[u8]) -> Payload {
-    let m = message;
+    leading_payload(message).unwrap_or_else(|| later_payload(message))
+}
+
+/// The shapes decided by how the message starts (JSON, a bracket, a date, npmlog, Ruby's
+/// Logger); `None` when the start decides nothing and [`detect_payload`] goes on to the
+/// CLF family and the rest. Split out so [`PayloadParser`](crate::payload::PayloadParser)
+/// can parse an access line once instead of detecting and then parsing it.
+pub fn leading_payload(m: &[u8]) -> Option<Payload> {
     let Some(&first) = m.first() else {
-        return Payload::Text;
+        return Some(Payload::Text);
     };
-    // Shapes that are decided by how the message starts.
-    let led = match first {
-        b'{' => return json_payload(m),
+    match first {
+        b'{' => Some(json_payload(m)),
         b'[' => bracket_payload(m),
         b'0'..=b'9' => digit_payload(m),
         _ if is_npmlog(m) => Some(Payload::MastodonStreaming),
         _ if is_ruby_logger(m) => Some(Payload::RailsLograge),
         _ => None,
-    };
-    if let Some(p) = led {
-        return p;
     }
+}
+
+/// [`detect_payload`] after [`leading_payload`] decided nothing.
+pub fn later_payload(m: &[u8]) -> Payload {
     if let Some(p) = clf_payload(m) {
         return p;
     }
@@ -1101,6 +1108,23 @@ pub fn detect_payload(message: &[u8]) -> Payload {
         return Payload::Logfmt;
     }
     Payload::Text
+}
+
+/// Whether [`later_payload`] would call `m` an nginx/apache access line, given that
+/// [`clf::parse`](crate::formats::clf::parse) read it as `r`: each test of `clf_payload`
+/// is one the parse already passed or one read off the record (the `[` within the first 512
+/// bytes, ident `-`, a parsed time, a 3-digit status and a size starting with a digit or `-`,
+/// no Traefik tail). `false` means "not shown", and the caller runs the detection.
+pub fn confirms_access(m: &[u8], r: &crate::formats::clf::AccessRecord<'_>) -> bool {
+    // `time_raw` points into `m` just after the `[`.
+    let open = (r.time_raw.as_ptr() as usize).wrapping_sub(m.as_ptr() as usize + 1);
+    r.time.is_some()
+        && open < 512
+        && r.ident == b"-"
+        && r.status_raw.len() == 3
+        && r.status_raw.iter().all(u8::is_ascii_digit)
+        && matches!(r.size_raw.first(), Some(b'0'..=b'9' | b'-'))
+        && !has_traefik_tail(m)
 }
 
 #[cfg(test)]
