@@ -279,20 +279,28 @@ fn push_segments(path: &[u8], out: &mut Vec<u8>) {
         } else {
             // A masked path is at most 64 bytes, so the segment is kept whole.
             const _: () = assert!(crate::path_classes::MAX_PATH <= 64);
-            let at = out.len();
-            out.extend_from_slice(&path[start..end]);
-            if seg.not_clean != 0 {
-                for b in &mut out[at..] {
-                    if CLASS[*b as usize] & CLEAN == 0 {
-                        *b = b'?';
-                    }
-                }
-            }
+            push_kept_segment(&path[start..end], seg.not_clean == 0, out);
         }
         if end >= path.len() {
             return;
         }
         start = end + 1;
+    }
+}
+
+/// A segment kept in the template as it is, except that bytes that are not clean become `?`
+/// (spaces would split the template into tokens, control bytes are hostile). `clean` says
+/// none needs replacing, so the common case is one copy.
+#[inline]
+fn push_kept_segment(seg: &[u8], clean: bool, out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(seg);
+    if !clean {
+        for b in &mut out[at..] {
+            if CLASS[*b as usize] & CLEAN == 0 {
+                *b = b'?';
+            }
+        }
     }
 }
 
@@ -324,17 +332,7 @@ fn push_segments_bytewise(path: &[u8], out: &mut Vec<u8>) {
         if digits >= 2 || (seg.len() >= 8 && all & HEX != 0) {
             out.extend_from_slice(WILDCARD.as_bytes());
         } else {
-            // Spaces would split the template into tokens, control bytes are hostile.
-            let seg = &seg[..seg.len().min(64)];
-            let at = out.len();
-            out.extend_from_slice(seg);
-            if all & CLEAN == 0 {
-                for b in &mut out[at..] {
-                    if CLASS[*b as usize] & CLEAN == 0 {
-                        *b = b'?';
-                    }
-                }
-            }
+            push_kept_segment(&seg[..seg.len().min(64)], all & CLEAN != 0, out);
         }
         if end >= path.len() {
             return;
