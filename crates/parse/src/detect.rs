@@ -1116,15 +1116,29 @@ pub fn later_payload(m: &[u8]) -> Payload {
 /// bytes, ident `-`, a parsed time, a 3-digit status and a size starting with a digit or `-`,
 /// no Traefik tail). `false` means "not shown", and the caller runs the detection.
 pub fn confirms_access(m: &[u8], r: &crate::formats::clf::AccessRecord<'_>) -> bool {
-    // `time_raw` points into `m` just after the `[`.
-    let open = (r.time_raw.as_ptr() as usize).wrapping_sub(m.as_ptr() as usize + 1);
-    r.time.is_some()
-        && open < 512
-        && r.ident == b"-"
+    confirms_clf_head(m, r)
+        && r.time.is_some()
         && r.status_raw.len() == 3
         && r.status_raw.iter().all(u8::is_ascii_digit)
         && matches!(r.size_raw.first(), Some(b'0'..=b'9' | b'-'))
         && !has_traefik_tail(m)
+}
+
+/// [`confirms_access`] for a Traefik line read by
+/// [`clf::parse_traefik`](crate::formats::clf::parse_traefik): the shared head tests, a
+/// parsed time or Traefik's `[-]`, and detection's own Traefik tail test.
+pub fn confirms_traefik(m: &[u8], r: &crate::formats::clf::TraefikRecord<'_>) -> bool {
+    confirms_clf_head(m, &r.clf)
+        && (r.clf.time.is_some() || r.clf.time_raw == b"-")
+        && has_traefik_tail(m)
+}
+
+/// The tests of `clf_payload` before the time that a successful CLF parse does not imply:
+/// the `[` within the first 512 bytes and the ident `-`.
+fn confirms_clf_head(m: &[u8], r: &crate::formats::clf::AccessRecord<'_>) -> bool {
+    // `time_raw` points into `m` just after the `[`.
+    let open = (r.time_raw.as_ptr() as usize).wrapping_sub(m.as_ptr() as usize + 1);
+    open < 512 && r.ident == b"-"
 }
 
 #[cfg(test)]

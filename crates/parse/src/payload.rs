@@ -30,7 +30,7 @@
 //! assert_eq!(payload, Payload::Text);
 //! ```
 
-use crate::detect::{confirms_access, later_payload, leading_payload};
+use crate::detect::{confirms_access, confirms_traefik, later_payload, leading_payload};
 use crate::format::Payload;
 use crate::formats::{
     clf, cloudflared, cloudflared_json, golog, gunicorn, kernel, logfmt, lograge, nginx_error,
@@ -122,8 +122,9 @@ pub struct PayloadParser<'f> {
     cache: TimeCache,
     offset_secs: i32,
     nginx: Option<&'f nginx_format::NginxFormat>,
-    /// The previous message was an nginx/apache access line: try the next as one first.
-    after_access: bool,
+    /// What the previous message was detected as: after an access line (nginx/apache or
+    /// Traefik CLF) the next is tried as one first.
+    previous: Payload,
 }
 
 impl<'f> PayloadParser<'f> {
@@ -135,7 +136,7 @@ impl<'f> PayloadParser<'f> {
             cache: TimeCache::new(),
             offset_secs,
             nginx,
-            after_access: false,
+            previous: Payload::Text,
         }
     }
 
@@ -158,16 +159,27 @@ impl<'f> PayloadParser<'f> {
                 // line twice (detection's CLF checks were a quarter of an access line's
                 // cost). Other sources never pay for the attempt. The tests hold this to
                 // detect_payload-then-parse.
-                if self.after_access
-                    && let Ok(r) = clf::parse_cached(message, &mut self.cache)
-                    && confirms_access(message, &r)
-                {
-                    return (Payload::NginxAccess, Parsed::NginxAccess(r));
+                match self.previous {
+                    Payload::NginxAccess => {
+                        if let Ok(r) = clf::parse_cached(message, &mut self.cache)
+                            && confirms_access(message, &r)
+                        {
+                            return (Payload::NginxAccess, Parsed::NginxAccess(r));
+                        }
+                    }
+                    Payload::TraefikClf => {
+                        if let Ok(r) = clf::parse_traefik_cached(message, &mut self.cache)
+                            && confirms_traefik(message, &r)
+                        {
+                            return (Payload::TraefikClf, Parsed::TraefikClf(r));
+                        }
+                    }
+                    _ => {}
                 }
                 later_payload(message)
             }
         };
-        self.after_access = payload == Payload::NginxAccess;
+        self.previous = payload;
         let off = self.offset_secs;
         let parsed = match payload {
             Payload::TraefikClf => clf::parse_traefik_cached(message, &mut self.cache)
@@ -492,7 +504,7 @@ mod tests {
         }
     }
 
-    /// The fused access path (a parser that just saw an access line) gives what detection
+    /// The fused access paths (a parser that just saw an access or Traefik line) give what detection
     /// followed by the parser gives (a fresh parser), on real access lines, lines built to
     /// sit on each of detection's tests, and every one of those mutated.
     #[test]
@@ -516,6 +528,12 @@ mod tests {
                 r#"192.0.2.7 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.1\" 200 5"#,
                 r#"192.0.2.7 - - [10/Oct/2000:25:55:36 -0700] "GET / HTTP/1.1" 200 5"#,
                 r#"192.0.2.7 - - [-] "GET / HTTP/1.1" 200 5 "-" "-" 1 "r@file" - 1ms"#,
+                r#"192.0.2.7 - - [x] "GET / HTTP/1.1" 200 5 "-" "-" 1 "r@file" - 1ms"#,
+                r#"192.0.2.7 - bob [-] "GET / HTTP/1.1" 200 5 "-" "-" 1 "r@file" - 1ms"#,
+                r#"192.0.2.1 - - [13/Mar/2020:18:49:07 +0000] "GET /ping HTTP/1.1" 200 2 "-" "-" 1 "ping@internal" - 0ms"#,
+                r#"192.0.2.4 - - [02/Jul/2026:15:42:02 +0000] "POST /api/v1/statuses HTTP/2.0" 200 7 "https://example.org/" "Tusky/25.0" 9 "websecure-mastodon@docker" "http://172.18.0.4:3000" 12ms"#,
+                r#"192.0.2.5 - - [02/Jul/2026:15:42:01 +0000] "GET /api/v1/streaming/?stream=user HTTP/1.1" 101 0 "-" "Mozilla/5.0 (X11; Linux x86_64)" 3 "websecure-mastodon-streaming@docker" "http://172.18.0.5:4000" 5ms"#,
+                r#"192.0.2.5 - - [02/Jul/2026:15:42:01 +0000] "GET / HTTP/1.1" 200 0 "-" "ua "quoted" inside" 3 "r" - 5ms"#,
                 r#"10.0.0.1 - - [10/Nov/2009:23:00:00 +0000] "GET / HTTP/1.1" 200 0 "-" "-" 1 "r@file" "http://127.0.0.1:8080" 1ms"#,
                 r#"web_1  | 192.0.2.23 - - [10/Oct/2000:13:55:36 -0700] "GET /x HTTP/1.1" 200 5 "-" "curl/8.0""#,
                 r#"[10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5"#,
@@ -529,15 +547,17 @@ mod tests {
         seeds.push(long_client);
         let check = |m: &[u8]| {
             let want = PayloadParser::new(0, None).parse(m);
-            let mut primed = PayloadParser::new(0, None);
-            primed.after_access = true;
-            let got = primed.parse(m);
-            assert_eq!(
-                format!("{got:?}"),
-                format!("{want:?}"),
-                "{}",
-                String::from_utf8_lossy(m)
-            );
+            for previous in [Payload::NginxAccess, Payload::TraefikClf] {
+                let mut primed = PayloadParser::new(0, None);
+                primed.previous = previous;
+                let got = primed.parse(m);
+                assert_eq!(
+                    format!("{got:?}"),
+                    format!("{want:?}"),
+                    "after {previous:?}: {}",
+                    String::from_utf8_lossy(m)
+                );
+            }
         };
         let mut rng = 0x2545_F491_4F6C_DD1Du64;
         let mut next = |n: usize| {
