@@ -42,6 +42,9 @@ pub const DETAIL_MAX: usize = 300;
 /// Distinct active seconds kept per source for the silence rule (about 115 days).
 pub const MAX_SECONDS: usize = 10_000_000;
 
+/// Distinct active seconds at which the list counts as full: no silence is inferred.
+const FULL_SECONDS: usize = MAX_SECONDS / 10 * 9;
+
 const SEC: i64 = 1_000_000;
 
 /// What a finding is about (the `kind` column).
@@ -193,7 +196,7 @@ impl Findings {
     /// Out-of-order logs repeat seconds across runs: compact before giving up. Whether the
     /// cap is hit depends only on the distinct seconds so far, never on the chunking.
     fn check_cap(&mut self) {
-        if self.seconds.stored() >= MAX_SECONDS && self.seconds.compact() >= MAX_SECONDS / 10 * 9 {
+        if self.seconds.stored() >= MAX_SECONDS && self.seconds.compact() >= FULL_SECONDS {
             self.seconds_full = true;
             self.seconds = SecondSet::default();
         }
@@ -262,7 +265,7 @@ impl Findings {
         self.rows.extend(restart_loops(&self.restarts));
         let seconds = std::mem::take(&mut self.seconds).into_sorted();
         // A capped list ends early: a silence "until the end" would be the cap's artefact.
-        if !self.seconds_full && seconds.len() < MAX_SECONDS / 10 * 9 {
+        if !self.seconds_full && seconds.len() < FULL_SECONDS {
             self.rows.extend(silences(
                 source,
                 &seconds,

@@ -13,8 +13,8 @@
 //! use coroner_analyze::path_classes::PathClasses;
 //! let c = PathClasses::of(b"/api/v1/12").unwrap();
 //! assert_eq!(c.slash, 0b1001_0001);
-//! assert_eq!(c.digits(8, 10), 2);
-//! assert!(!c.all_hex(1, 4));
+//! assert_eq!(c.segment(8, 10).digit.count_ones(), 2);
+//! assert_ne!(c.segment(1, 4).not_hex, 0);
 //! ```
 
 /// Longest path read through masks (one bit per byte in a `u64`). Two thirds of the paths
@@ -67,8 +67,9 @@ impl PathClasses {
         Some(c)
     }
 
-    /// The class masks of bytes `start..end` alone (see [`range`]); the queries below
-    /// take one so a caller asking several things of one segment builds it once.
+    /// The class masks of bytes `start..end` alone: a segment's digits are
+    /// `digit.count_ones()`, it is all hex when `not_hex == 0`, all clean when
+    /// `not_clean == 0`.
     #[inline]
     pub fn segment(&self, start: usize, end: usize) -> PathClasses {
         let r = range(start, end);
@@ -78,24 +79,6 @@ impl PathClasses {
             not_hex: self.not_hex & r,
             not_clean: self.not_clean & r,
         }
-    }
-
-    /// Digits in bytes `start..end`.
-    #[inline]
-    pub fn digits(&self, start: usize, end: usize) -> u32 {
-        (self.digit & range(start, end)).count_ones()
-    }
-
-    /// Whether bytes `start..end` are all hex digits.
-    #[inline]
-    pub fn all_hex(&self, start: usize, end: usize) -> bool {
-        self.not_hex & range(start, end) == 0
-    }
-
-    /// Whether bytes `start..end` are all kept as they are in a template.
-    #[inline]
-    pub fn all_clean(&self, start: usize, end: usize) -> bool {
-        self.not_clean & range(start, end) == 0
     }
 
     /// The first `/` at or after `from`, if any.
@@ -159,7 +142,7 @@ fn below(n: usize) -> u64 {
 
 /// Bits `start..end` set (`start <= end <= 64`).
 #[inline]
-pub fn range(start: usize, end: usize) -> u64 {
+fn range(start: usize, end: usize) -> u64 {
     below(end) & !below(start)
 }
 
@@ -235,9 +218,11 @@ mod tests {
             let (start, end) = (a.min(b).min(path.len()), a.max(b).min(path.len()));
             let c = PathClasses::of(&path).unwrap();
             let seg = &path[start..end];
-            prop_assert_eq!(c.digits(start, end) as usize, seg.iter().filter(|b| b.is_ascii_digit()).count());
-            prop_assert_eq!(c.all_hex(start, end), seg.iter().all(u8::is_ascii_hexdigit));
-            prop_assert_eq!(c.all_clean(start, end), seg.iter().all(|&b| b.is_ascii_graphic() || b >= 0x80));
+            let s = c.segment(start, end);
+            prop_assert_eq!(s.digit.count_ones() as usize, seg.iter().filter(|b| b.is_ascii_digit()).count());
+            prop_assert_eq!(s.not_hex == 0, seg.iter().all(u8::is_ascii_hexdigit));
+            prop_assert_eq!(s.not_clean == 0, seg.iter().all(|&b| b.is_ascii_graphic() || b >= 0x80));
+            prop_assert_eq!(s.slash.count_ones() as usize, seg.iter().filter(|&&b| b == b'/').count());
             prop_assert_eq!(c.next_slash(start), path[start..].iter().position(|&b| b == b'/').map(|p| p + start));
         }
     }

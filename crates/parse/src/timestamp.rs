@@ -693,20 +693,10 @@ const CLF_SECS: usize = 18;
 #[inline]
 fn clf_minute_key(b: &[u8]) -> Option<([u8; 26], i64)> {
     let mut key = <[u8; 26]>::try_from(b.get(..26)?).ok()?;
-    let (tens, ones) = (
-        key[CLF_SECS].wrapping_sub(b'0'),
-        key[CLF_SECS + 1].wrapping_sub(b'0'),
-    );
-    if tens > 9 || ones > 9 {
-        return None;
-    }
-    let secs = i64::from(tens * 10 + ones);
-    if secs > 60 {
-        return None;
-    }
+    let secs = num2(&key, CLF_SECS).filter(|&s| s <= 60)?;
     key[CLF_SECS] = b'0';
     key[CLF_SECS + 1] = b'0';
-    Some((key, secs))
+    Some((key, i64::from(secs)))
 }
 
 impl TimeCache {
