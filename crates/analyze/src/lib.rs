@@ -30,6 +30,7 @@ pub mod path_classes;
 pub mod pattern_share;
 pub mod pipeline;
 pub mod report;
+pub mod request_cache;
 pub mod second_set;
 pub mod sketch;
 pub mod sockets;

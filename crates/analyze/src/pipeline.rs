@@ -36,7 +36,8 @@ use crate::config::RunConfig;
 use crate::event::Event;
 use crate::pattern_share::{PatternCounts, PatternSet};
 use crate::stats::SourceStats;
-use crate::templates::{KeyCounts, access_key_into};
+use crate::request_cache::RequestCache;
+use crate::templates::KeyCounts;
 
 /// How much of a source's start decides its envelope.
 pub const DETECT_HEAD: usize = 64 << 10;
@@ -334,6 +335,7 @@ fn process(
     let mut keys = KeyCounts::default();
     let mut analyses = Analyses::default();
     let mut mask_buf = Vec::new();
+    let mut request_cache = RequestCache::new();
     let mut parser = PayloadParser::new(ctx.time.offset_secs, nginx);
     // A JSON envelope hands out its message still escaped (`\"` for `"`): the payload
     // parsers read the unescaped text, decoded into this buffer only when needed.
@@ -413,8 +415,14 @@ fn process(
                 }
                 if templates {
                     if let Some(req) = request {
-                        access_key_into(req.method, req.target, req.status, &mut mask_buf);
-                        keys.add_exact(&mut mask_buf, v.message, bytes.len() as u64, ts);
+                        keys.add_access(
+                            &mut request_cache,
+                            (req.method, req.target, req.status),
+                            v.message,
+                            bytes.len() as u64,
+                            ts,
+                            &mut mask_buf,
+                        );
                     } else {
                         keys.add(v.message, bytes.len() as u64, ts, &mut mask_buf);
                     }

@@ -41,9 +41,11 @@
 use std::collections::HashMap;
 
 use coroner_parse::timestamp::Micros;
+use indexmap::IndexMap;
 use memchr::memchr;
 
 use crate::path_classes::PathClasses;
+use crate::request_cache::{RawRequest, RequestCache};
 use crate::pipeline::{RunResult, SourceReport};
 use crate::table::{self, Column};
 
@@ -107,7 +109,9 @@ impl KeyStats {
 /// Per-key counts of one chunk or one source. Merge chunks in source order.
 #[derive(Clone, Debug, Default)]
 pub struct KeyCounts {
-    keys: HashMap<Box<[u8]>, KeyStats, foldhash::fast::FixedState>,
+    /// In order of first appearance; an entry's index never changes (nothing is removed),
+    /// which is what a [`RequestCache`] remembers.
+    keys: IndexMap<Box<[u8]>, KeyStats, foldhash::fast::FixedState>,
     /// Records whose key arrived after the map was full.
     pub other: KeyStats,
     /// Bytes that belong to no record (journalctl separators, blank lines between export
@@ -133,14 +137,47 @@ impl KeyCounts {
         self.add_key(buf, example, bytes, ts);
     }
 
-    fn add_key(&mut self, key: &[u8], message: &[u8], bytes: u64, ts: Option<Micros>) {
-        if let Some(s) = self.keys.get_mut(key) {
-            s.add(bytes, ts);
+    /// Count one access-log record under its [`access_key_into`] key, through `cache`: a
+    /// request seen before in this chunk skips building and looking up its key. The
+    /// counts are the same as [`access_key_into`] then [`KeyCounts::add_exact`] would give.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_access(
+        &mut self,
+        cache: &mut RequestCache,
+        (method, target, status): (Option<&[u8]>, Option<&[u8]>, Option<u16>),
+        example: &[u8],
+        bytes: u64,
+        ts: Option<Micros>,
+        buf: &mut Vec<u8>,
+    ) {
+        let raw = method.zip(target).and_then(|(m, t)| RawRequest::new(m, t, status));
+        if let Some(raw) = &raw
+            && let Some(at) = cache.get(raw)
+        {
+            match self.keys.get_index_mut(at as usize) {
+                Some((_, s)) => s.add(bytes, ts),
+                None => self.other.add(bytes, ts),
+            }
             return;
+        }
+        access_key_into(method, target, status, buf);
+        buf.insert(0, EXACT);
+        let at = self.add_key(buf, example, bytes, ts);
+        if let Some(raw) = &raw {
+            cache.put(raw, at.map_or(u32::MAX, |i| i as u32));
+        }
+    }
+
+    /// Count a record under `key`; where it was counted: the key's index, or `None` for
+    /// `<other>` (the map is full, and stays full for the rest of the chunk).
+    fn add_key(&mut self, key: &[u8], message: &[u8], bytes: u64, ts: Option<Micros>) -> Option<usize> {
+        if let Some((at, _, s)) = self.keys.get_full_mut(key) {
+            s.add(bytes, ts);
+            return Some(at);
         }
         if self.keys.len() >= MAX_KEYS {
             self.other.add(bytes, ts);
-            return;
+            return None;
         }
         let mut s = KeyStats {
             example: message[..message.len().min(512)].to_vec(),
@@ -149,7 +186,8 @@ impl KeyCounts {
         };
         self.seen += 1;
         s.add(bytes, ts);
-        self.keys.insert(key.into(), s);
+        let (at, _) = self.keys.insert_full(key.into(), s);
+        Some(at)
     }
 
     /// Count bytes that are not a record.
@@ -887,6 +925,48 @@ mod tests {
             &mut out,
         );
         String::from_utf8(out).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Through the request cache or not, every record lands on the same key with the
+        /// same counts, examples and order of first appearance (the cache is smaller than
+        /// the distinct requests here, so entries are evicted and re-filled).
+        #[test]
+        fn the_request_cache_changes_no_count(
+            picks in proptest::collection::vec((0usize..6000, 0usize..8, 0u16..700), 1..3000),
+        ) {
+            let methods: [&[u8]; 4] = [b"GET", b"POST", b"PROPPATCH", b"G\x00T"];
+            let target = |i: usize, v: usize| -> Vec<u8> {
+                let long = "/deep".repeat(i % 40);
+                match v {
+                    0 => format!("/a/{i}").into_bytes(),
+                    1 => format!("/a/{i}?q={v}").into_bytes(),
+                    2 => format!("/b/{}?{}", i % 7, "x".repeat(i % 150)).into_bytes(),
+                    3 => format!("{long}/{}", i % 3).into_bytes(),
+                    4 => format!("http://h{i}/p/{}", i % 5).into_bytes(),
+                    5 => format!("/c?{}", i % 2).into_bytes(),
+                    6 => Vec::new(),
+                    _ => format!("/\x01{}/", i % 9).into_bytes(),
+                }
+            };
+            let (mut cached, mut plain) = (KeyCounts::default(), KeyCounts::default());
+            let mut cache = RequestCache::new();
+            let mut buf = Vec::new();
+            for (n, &(i, v, status)) in picks.iter().enumerate() {
+                let t = target(i, v);
+                let method = (i % 11 != 0).then_some(methods[i % 4]);
+                let target = (i % 13 != 0).then_some(&t[..]);
+                let status = (status < 650).then_some(status);
+                let example = format!("line {n}");
+                let ts = Some(n as i64 * 1000);
+                cached.add_access(&mut cache, (method, target, status), example.as_bytes(), 100, ts, &mut buf);
+                access_key_into(method, target, status, &mut buf);
+                plain.add_exact(&mut buf, example.as_bytes(), 100, ts);
+            }
+            proptest::prop_assert!(cached.keys.iter().eq(plain.keys.iter()));
+            proptest::prop_assert_eq!(cached.totals(), plain.totals());
+            proptest::prop_assert_eq!(cached.other, plain.other);
+        }
     }
 
     #[test]
