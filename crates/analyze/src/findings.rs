@@ -39,12 +39,6 @@ use crate::table::{self, Column};
 pub const MAX_ROWS: usize = 100_000;
 /// Longest `detail` kept, in bytes of the (lossy UTF-8) message.
 pub const DETAIL_MAX: usize = 300;
-/// Distinct active seconds kept per source for the silence rule (about 115 days).
-pub const MAX_SECONDS: usize = 10_000_000;
-
-/// Distinct active seconds at which the list counts as full: no silence is inferred.
-const FULL_SECONDS: usize = MAX_SECONDS / 10 * 9;
-
 const SEC: i64 = 1_000_000;
 
 /// What a finding is about (the `kind` column).
@@ -115,12 +109,9 @@ pub struct Findings {
     pub dropped: u64,
     /// (time, unit, scheduled?) of every restart line, for `restart_loop`.
     restarts: Vec<(Micros, String, bool)>,
-    /// Distinct seconds with records, sorted per chunk by [`Findings::settle`] (in the
-    /// worker) and merged as sorted runs: the serial end of the run sorts nothing.
+    /// Distinct seconds with records (a bitmap; when it is full, no silence is inferred:
+    /// a silence "until the end" would be an artefact of the cap).
     seconds: SecondSet,
-    /// The seconds list hit [`MAX_SECONDS`] even after compaction: no silence is inferred
-    /// (a silence "until the end" would be an artefact of the cap).
-    seconds_full: bool,
 }
 
 impl Findings {
@@ -183,27 +174,11 @@ impl Findings {
 
     #[inline]
     fn see_second(&mut self, s: i64) {
-        if self.seconds_full {
-            return;
-        }
         self.seconds.push(s);
-        if self.seconds.pending_len() >= MAX_SECONDS {
-            self.settle();
-            self.check_cap();
-        }
     }
 
-    /// Out-of-order logs repeat seconds across runs: compact before giving up. Whether the
-    /// cap is hit depends only on the distinct seconds so far, never on the chunking.
-    fn check_cap(&mut self) {
-        if self.seconds.stored() >= MAX_SECONDS && self.seconds.compact() >= FULL_SECONDS {
-            self.seconds_full = true;
-            self.seconds = SecondSet::default();
-        }
-    }
-
-    /// Sort the seconds this chunk saw: the pipeline calls this at the end of each chunk,
-    /// in parallel, before the chunks are merged.
+    /// Put the chunk's last page of seconds with the others: the pipeline calls this at
+    /// the end of each chunk, in the worker.
     pub fn settle(&mut self) {
         self.seconds.settle();
     }
@@ -250,25 +225,19 @@ impl Findings {
         self.rows.extend(rest.by_ref().take(room));
         self.dropped += other.dropped + rest.map(|f| f.count).sum::<u64>();
         self.restarts.extend(other.restarts);
-        self.seconds_full |= other.seconds_full;
-        if self.seconds_full {
-            self.seconds = SecondSet::default();
-        } else {
-            self.seconds.merge(other.seconds);
-            self.check_cap();
-        }
+        self.seconds.merge(other.seconds);
     }
 
     /// Close the books: add `restart_loop` and `silence` rows. `bundle_end` is the last
     /// record time of the whole run.
     pub fn finish(&mut self, source: &str, bundle_end: Option<Micros>) {
         self.rows.extend(restart_loops(&self.restarts));
-        let seconds = std::mem::take(&mut self.seconds).into_sorted();
-        // A capped list ends early: a silence "until the end" would be the cap's artefact.
-        if !self.seconds_full && seconds.len() < FULL_SECONDS {
+        let seconds = std::mem::take(&mut self.seconds);
+        // A capped set ends early: a silence "until the end" would be the cap's artefact.
+        if !seconds.is_full() {
             self.rows.extend(silences(
                 source,
-                &seconds,
+                seconds.iter(),
                 bundle_end.map(|t| t.div_euclid(SEC)),
             ));
         }
@@ -330,24 +299,56 @@ fn restart_loops(restarts: &[(Micros, String, bool)]) -> Vec<Found> {
     out
 }
 
-/// Quiet stretches of a steady source (see the module docs).
-fn silences(source: &str, seconds: &[i64], bundle_end: Option<i64>) -> Vec<Found> {
+/// A quiet stretch: the last active second before it, its length, whether it runs to the
+/// end of the bundle.
+type Stretch = (i64, i64, bool);
+
+/// The 3 longest quiet stretches and the median gap, or
+/// `None` for a source too sparse to call steady. `seconds` are the source's distinct
+/// active seconds, ascending; read twice (the median gap, then the gaps over the
+/// threshold), never collected: a source may have tens of millions.
+fn quiet_stretches(
+    seconds: impl Iterator<Item = i64> + Clone,
+    bundle_end: Option<i64>,
+) -> Option<(Vec<Stretch>, i64)> {
     const STEADY: usize = 20;
-    if seconds.len() < STEADY {
-        return Vec::new();
+    let gaps = || {
+        seconds
+            .clone()
+            .scan(None, |prev: &mut Option<i64>, s| Some((prev.replace(s), s)))
+            .filter_map(|(prev, s)| prev.map(|p| (p, s - p)))
+    };
+    // The median gap from a histogram: distinct gap lengths are few (they sum to the span).
+    let mut histogram: std::collections::BTreeMap<i64, u64> = Default::default();
+    let mut n = 0u64;
+    let mut last = None;
+    for (_, gap) in gaps() {
+        *histogram.entry(gap).or_default() += 1;
+        n += 1;
     }
-    let mut gaps: Vec<i64> = seconds.windows(2).map(|w| w[1] - w[0]).collect();
-    let mut sorted = gaps.clone();
-    sorted.sort_unstable();
-    let median = sorted[sorted.len() / 2].max(1);
+    if let Some(s) = seconds.clone().last() {
+        last = Some(s);
+    }
+    let last = last?;
+    if (n as usize) + 1 < STEADY {
+        return None;
+    }
+    let mut below = 0;
+    let median = histogram
+        .iter()
+        .find(|&(_, &c)| {
+            below += c;
+            below > n / 2
+        })
+        .map_or(1, |(&g, _)| g)
+        .max(1);
     let threshold = (5 * median).max(60);
-    let last = *seconds.last().expect("non-empty");
-    let mut quiet: Vec<(i64, i64, bool)> = Vec::new(); // (from, gap, runs to the end)
+    let mut quiet: Vec<Stretch> = Vec::new();
     // Steady traffic *before* the gap: a log that starts with a few lines and resumes
     // hours later (a capture window) did not go quiet, it had not begun.
-    for (i, (w, &gap)) in seconds.windows(2).zip(&gaps).enumerate() {
+    for (i, (from, gap)) in gaps().enumerate() {
         if gap > threshold && i + 1 >= STEADY {
-            quiet.push((w[0], gap, false));
+            quiet.push((from, gap, false));
         }
     }
     if let Some(end) = bundle_end
@@ -355,9 +356,20 @@ fn silences(source: &str, seconds: &[i64], bundle_end: Option<i64>) -> Vec<Found
     {
         quiet.push((last, end - last, true));
     }
-    gaps.clear();
     quiet.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     quiet.truncate(3);
+    Some((quiet, median))
+}
+
+/// Quiet stretches of a steady source (see the module docs), as rows.
+fn silences(
+    source: &str,
+    seconds: impl Iterator<Item = i64> + Clone,
+    bundle_end: Option<i64>,
+) -> Vec<Found> {
+    let Some((quiet, median)) = quiet_stretches(seconds, bundle_end) else {
+        return Vec::new();
+    };
     quiet
         .into_iter()
         .map(|(from, gap, to_end)| Found {
@@ -519,11 +531,60 @@ mod tests {
         assert!(restart_loops(&[r(0), r(min)]).is_empty());
     }
 
+    /// The silence rule as first written: the seconds in a list, the gaps sorted for the
+    /// median. The streaming version must find the same stretches and median.
+    fn quiet_naive(seconds: &[i64], bundle_end: Option<i64>) -> Option<(Vec<Stretch>, i64)> {
+        const STEADY: usize = 20;
+        if seconds.len() < STEADY {
+            return None;
+        }
+        let gaps: Vec<i64> = seconds.windows(2).map(|w| w[1] - w[0]).collect();
+        let mut sorted = gaps.clone();
+        sorted.sort_unstable();
+        let median = sorted[sorted.len() / 2].max(1);
+        let threshold = (5 * median).max(60);
+        let last = *seconds.last().expect("non-empty");
+        let mut quiet = Vec::new();
+        for (i, (w, &gap)) in seconds.windows(2).zip(&gaps).enumerate() {
+            if gap > threshold && i + 1 >= STEADY {
+                quiet.push((w[0], gap, false));
+            }
+        }
+        if let Some(end) = bundle_end
+            && end - last > threshold
+        {
+            quiet.push((last, end - last, true));
+        }
+        quiet.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        quiet.truncate(3);
+        Some((quiet, median))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn streaming_silences_equal_the_list_version(
+            gaps in proptest::collection::vec(
+                proptest::prop_oneof![8 => 1i64..5, 1 => 50i64..5000], 0..120),
+            start in -10_000i64..10_000,
+            tail in proptest::option::of(0i64..20_000),
+        ) {
+            let seconds: Vec<i64> = gaps
+                .iter()
+                .scan(start, |t, g| { *t += g; Some(*t) })
+                .collect();
+            let end = tail.and_then(|t| seconds.last().map(|l| l + t));
+            proptest::prop_assert_eq!(
+                quiet_stretches(seconds.iter().copied(), end),
+                quiet_naive(&seconds, end)
+            );
+        }
+    }
+
     #[test]
     fn silence_of_a_steady_source_until_the_end() {
         // A record every 2 s for 10 minutes, then nothing; the bundle goes on 1 hour.
         let seconds: Vec<i64> = (0..300).map(|i| 1000 + 2 * i).collect();
-        let s = silences("caddy/access.log", &seconds, Some(1000 + 600 + 3600));
+        let s = silences("caddy/access.log", seconds.iter().copied(), Some(1000 + 600 + 3600));
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].ts, Some((1000 + 598) * SEC));
         assert!(
@@ -534,15 +595,15 @@ mod tests {
         // A gap in the middle, resumed.
         let mut gapped = seconds.clone();
         gapped.extend((0..100).map(|i| 5000 + 2 * i));
-        let s = silences("x", &gapped, Some(5200));
+        let s = silences("x", gapped.iter().copied(), Some(5200));
         assert_eq!(s.len(), 1);
         assert!(s[0].detail.contains("resumed"));
         // Too few records to call anything steady.
-        assert!(silences("x", &seconds[..10], Some(1_000_000)).is_empty());
+        assert!(silences("x", seconds[..10].iter().copied(), Some(1_000_000)).is_empty());
         // A few startup lines, then the real traffic hours later: not a silence.
         let mut late = vec![0, 1, 2];
         late.extend((0..100).map(|i| 40_000 + 2 * i));
-        assert!(silences("x", &late, Some(40_200)).is_empty());
+        assert!(silences("x", late.iter().copied(), Some(40_200)).is_empty());
         assert_eq!(human_secs(8500), "2h 21m 40s");
     }
 }

@@ -1,154 +1,172 @@
-//! The distinct seconds a source has records in, gathered per chunk and merged, for the
-//! silence rule: a mergeable set of `i64` whose cost stays near linear for the logs we see
-//! and `O(n log n)` for any order.
+//! The distinct seconds a source has records in, for the silence rule: a bitmap of
+//! 1,024-second pages, so noting a record's second is setting one bit, in any order, and
+//! merging chunks is OR-ing pages.
 //!
-//! A chunk pushes seconds in arrival order (repeats of the last one are skipped) and
-//! [`SecondSet::settle`] sorts them at the chunk's end, in the worker. Merging keeps a short
-//! stack of sorted runs, each at least twice the size of the one above it (the merge pattern
-//! of a binary counter): a run that starts after the top run ends, the usual case for a
-//! time-ordered log read in order, is appended; otherwise runs are merged, so every second
-//! takes part in `O(log n)` merges whatever the order of chunks or lines. The serial end of
-//! the run then only unions a few runs, where it used to sort every record's second.
+//! Most records fall in the page of the record before them (a page is 17 minutes), so the
+//! current page is kept outside the map and the map is touched when the page changes.
+//! Logs are not in time order line by line (a request is logged when it ends, stamped when
+//! it began; the real apache log of the tests steps back on every other line), which is why
+//! this is a bitmap and not a list: the list had to be sorted, and that sort was the biggest
+//! cost of the findings.
+//!
+//! Bounded: at most [`MAX_PAGES`] pages (about two years of records at least every 17
+//! minutes, 9 MiB); a source past that is *full* and keeps no seconds, whatever the order of
+//! its chunks (a union only grows, so every chunking reaches the cap or none does).
 //!
 //! ```
 //! use coroner_analyze::second_set::SecondSet;
 //! let (mut a, mut b) = (SecondSet::default(), SecondSet::default());
 //! for s in [5, 3, 3, 9] { a.push(s); }
-//! for s in [4, 9, 1] { b.push(s); }
-//! a.settle();
-//! b.settle();
+//! for s in [4, 9, 1, -2000] { b.push(s); }
 //! a.merge(b);
-//! assert_eq!(a.into_sorted(), vec![1, 3, 4, 5, 9]);
+//! assert_eq!(a.len(), 6);
+//! assert_eq!(a.iter().collect::<Vec<_>>(), vec![-2000, 1, 3, 4, 5, 9]);
 //! ```
 
+use std::collections::HashMap;
+
+/// Seconds per page, as a power of two.
+const PAGE_BITS: u32 = 10;
+/// Words of one page's bitmap.
+const WORDS: usize = (1 << PAGE_BITS) / 64;
+/// Pages kept per source before it counts as full.
+pub const MAX_PAGES: usize = 1 << 16;
+
+type Page = [u64; WORDS];
+
 /// See the module docs.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct SecondSet {
-    /// Pushed since the last settle, in arrival order.
-    pending: Vec<i64>,
-    /// Sorted, duplicate-free runs; each at least twice as long as the next (except after
-    /// appends, which only make a lower run longer).
-    runs: Vec<Vec<i64>>,
+    /// Page number (`second >> 10`, so negative seconds floor) to its bits.
+    pages: HashMap<i64, Page, foldhash::fast::FixedState>,
+    /// The page the last seconds fell in, not yet OR-ed into `pages` (all zero: none).
+    current: Page,
+    current_page: i64,
+    /// More than [`MAX_PAGES`] pages were seen: nothing is kept.
+    full: bool,
 }
+
+/// Equal when they hold the same seconds (or are both full).
+impl PartialEq for SecondSet {
+    fn eq(&self, other: &SecondSet) -> bool {
+        self.full == other.full && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for SecondSet {}
 
 impl SecondSet {
-    /// Note a second; a repeat of the previous one costs a compare. (Also skipping repeats
-    /// of the last 8 distinct seconds was tried: on the real apache log, whose neighbouring
-    /// lines are seldom in the same second, it cost more than it saved.)
+    /// Note a second.
     #[inline]
     pub fn push(&mut self, s: i64) {
-        if self.pending.last() != Some(&s) {
-            self.pending.push(s);
+        let page = s >> PAGE_BITS;
+        if page != self.current_page {
+            self.settle();
+            self.current_page = page;
         }
+        let bit = (s & ((1 << PAGE_BITS) - 1)) as usize;
+        self.current[bit / 64] |= 1 << (bit % 64);
     }
 
-    /// Seconds pushed since the last settle.
-    pub fn pending_len(&self) -> usize {
-        self.pending.len()
-    }
-
-    /// Seconds held, repeats across runs counted once per run (an upper bound of the set's
-    /// size, for caps).
-    pub fn stored(&self) -> usize {
-        self.pending.len() + self.runs.iter().map(Vec::len).sum::<usize>()
-    }
-
-    /// Sort what was pushed since the last call into a run.
+    /// Move the current page into the map (readers and merges call it).
     pub fn settle(&mut self) {
-        if self.pending.is_empty() {
-            return;
+        if self.current != [0; WORDS] {
+            let page = std::mem::replace(&mut self.current, [0; WORDS]);
+            self.or_page(self.current_page, &page);
         }
-        let mut run = std::mem::take(&mut self.pending);
-        if !run.is_sorted() {
-            run.sort_unstable();
-        }
-        run.dedup();
-        self.add_run(run);
     }
 
-    /// Add a later part of the same source.
-    pub fn merge(&mut self, mut later: SecondSet) {
+    fn or_page(&mut self, at: i64, page: &Page) {
+        if self.full {
+            return;
+        }
+        let held = self.pages.entry(at).or_insert([0; WORDS]);
+        for (h, w) in held.iter_mut().zip(page) {
+            *h |= w;
+        }
+        if self.pages.len() > MAX_PAGES {
+            self.full = true;
+            self.pages = HashMap::default();
+        }
+    }
+
+    /// Add another part of the same source (any order: a union).
+    pub fn merge(&mut self, mut other: SecondSet) {
         self.settle();
-        later.settle();
-        // Lowest (largest) runs first, as they would have been built in one pass.
-        for run in later.runs {
-            self.add_run(run);
+        other.settle();
+        if other.full {
+            self.full = true;
+            self.pages = HashMap::default();
+        }
+        for (at, page) in &other.pages {
+            self.or_page(*at, page);
         }
     }
 
-    /// The set, sorted.
-    pub fn into_sorted(mut self) -> Vec<i64> {
-        self.settle();
-        let mut runs = self.runs.into_iter().rev();
-        let first = runs.next().unwrap_or_default();
-        runs.fold(first, |above, below| union_sorted(below, above))
+    /// The set passed [`MAX_PAGES`] and was dropped.
+    pub fn is_full(&self) -> bool {
+        self.full
     }
 
-    /// Collapse the runs into one and return how many distinct seconds there are.
-    pub fn compact(&mut self) -> usize {
-        let all = std::mem::take(self).into_sorted();
-        let n = all.len();
-        if n > 0 {
-            self.runs.push(all);
-        }
-        n
+    /// Distinct seconds held.
+    pub fn len(&self) -> usize {
+        self.sorted_pages()
+            .iter()
+            .map(|(_, p)| p.iter().map(|w| w.count_ones() as usize).sum::<usize>())
+            .sum()
     }
 
-    fn add_run(&mut self, mut run: Vec<i64>) {
-        if run.is_empty() {
-            return;
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The seconds, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = i64> + Clone + use<> {
+        self.sorted_pages().into_iter().flat_map(|(at, page)| {
+            (0..WORDS).flat_map(move |i| {
+                let base = (at << PAGE_BITS) + 64 * i as i64;
+                Bits(page[i]).map(move |b| base + i64::from(b))
+            })
+        })
+    }
+
+    /// Pages in order, the current one OR-ed in.
+    fn sorted_pages(&self) -> Vec<(i64, Page)> {
+        if self.full {
+            return Vec::new();
         }
-        if let Some(top) = self.runs.last_mut()
-            && top.last() < run.first()
-        {
-            top.extend_from_slice(&run);
-            return;
+        let mut pages: Vec<(i64, Page)> = self.pages.iter().map(|(a, p)| (*a, *p)).collect();
+        pages.sort_unstable_by_key(|(a, _)| *a);
+        if self.current != [0; WORDS] {
+            match pages.binary_search_by_key(&self.current_page, |(a, _)| *a) {
+                Ok(i) => {
+                    for (h, w) in pages[i].1.iter_mut().zip(&self.current) {
+                        *h |= w;
+                    }
+                }
+                Err(i) => pages.insert(i, (self.current_page, self.current)),
+            }
         }
-        while let Some(top) = self.runs.last()
-            && top.len() <= 2 * run.len()
-        {
-            let top = self.runs.pop().expect("checked");
-            run = union_sorted(top, run);
-        }
-        self.runs.push(run);
+        pages
     }
 }
 
-/// The sorted, duplicate-free union of two sorted, duplicate-free lists.
-fn union_sorted(a: Vec<i64>, b: Vec<i64>) -> Vec<i64> {
-    if b.is_empty() {
-        return a;
-    }
-    if a.is_empty() {
-        return b;
-    }
-    if a.last() < b.first() {
-        let mut a = a;
-        a.extend_from_slice(&b);
-        return a;
-    }
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
+/// The set bits of a word, lowest first.
+#[derive(Clone)]
+struct Bits(u64);
+
+impl Iterator for Bits {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.0 == 0 {
+            return None;
         }
+        let b = self.0.trailing_zeros();
+        self.0 &= self.0 - 1;
+        Some(b)
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 #[cfg(test)]
@@ -157,61 +175,76 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// Seconds in any order, cut into chunks anywhere, merged in any order: the sorted
+        /// distinct seconds, as one sort of everything gives.
         #[test]
-        fn union_sorted_is_the_set_union(
-            a in proptest::collection::btree_set(-50i64..50, 0..40),
-            b in proptest::collection::btree_set(-50i64..50, 0..40),
-        ) {
-            let want: Vec<i64> = a.union(&b).copied().collect();
-            prop_assert_eq!(union_sorted(a.into_iter().collect(), b.into_iter().collect()), want);
-        }
-
-        /// Seconds in any order, cut into chunks anywhere, each settled and merged in order:
-        /// the sorted distinct seconds, as one sort of everything gives.
-        #[test]
-        fn any_chunking_gives_the_sorted_distinct_seconds(
-            secs in proptest::collection::vec(0i64..200, 0..400),
+        fn any_chunking_and_merge_order_gives_the_sorted_distinct_seconds(
+            secs in proptest::collection::vec(-5000i64..5000, 0..400),
             cuts in proptest::collection::vec(0usize..400, 0..12),
-            compact_at in proptest::option::of(0usize..12),
+            reverse: bool,
         ) {
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(secs.len())).collect();
             cuts.push(0);
             cuts.push(secs.len());
             cuts.sort_unstable();
+            let mut parts: Vec<SecondSet> = cuts
+                .windows(2)
+                .map(|w| {
+                    let mut part = SecondSet::default();
+                    for &s in &secs[w[0]..w[1]] {
+                        part.push(s);
+                    }
+                    part
+                })
+                .collect();
+            if reverse {
+                parts.reverse();
+            }
             let mut merged = SecondSet::default();
-            for (i, w) in cuts.windows(2).enumerate() {
-                let mut part = SecondSet::default();
-                for &s in &secs[w[0]..w[1]] {
-                    part.push(s);
-                }
-                part.settle();
+            for part in parts {
                 merged.merge(part);
-                if compact_at == Some(i) {
-                    merged.compact();
-                }
-                // The stack stays short: sizes at least halve going up, appends aside.
-                prop_assert!(merged.runs.len() <= 2 + (secs.len() + 1).ilog2() as usize * 2);
             }
             let mut want = secs.clone();
             want.sort_unstable();
             want.dedup();
-            prop_assert_eq!(merged.into_sorted(), want);
+            prop_assert_eq!(merged.len(), want.len());
+            prop_assert_eq!(merged.iter().collect::<Vec<_>>(), want);
         }
     }
 
     #[test]
-    fn a_time_ordered_log_stays_one_run() {
-        let mut all = SecondSet::default();
-        for chunk in 0..100 {
-            let mut part = SecondSet::default();
-            for s in chunk * 10..chunk * 10 + 10 {
-                part.push(s);
-                part.push(s);
-            }
-            part.settle();
-            all.merge(part);
+    fn pages_floor_negative_seconds_and_span_the_i64_range() {
+        let mut s = SecondSet::default();
+        for x in [i64::MIN, -1025, -1024, -1, 0, 1023, 1024, i64::MAX] {
+            s.push(x);
         }
-        assert_eq!(all.runs.len(), 1);
-        assert_eq!(all.stored(), 1000);
+        s.push(0);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            vec![i64::MIN, -1025, -1024, -1, 0, 1023, 1024, i64::MAX]
+        );
+    }
+
+    #[test]
+    fn the_cap_is_reached_by_every_chunking_or_none() {
+        // One second in each of MAX_PAGES + 1 pages: full, whether seen at once or in two
+        // halves merged either way; one page fewer is not.
+        let secs = |n: usize| (0..n as i64).map(|p| p << PAGE_BITS);
+        let mut whole = SecondSet::default();
+        secs(MAX_PAGES + 1).for_each(|s| whole.push(s));
+        whole.settle();
+        assert!(whole.is_full());
+        assert_eq!(whole.len(), 0);
+        let (mut a, mut b) = (SecondSet::default(), SecondSet::default());
+        secs(MAX_PAGES + 1).enumerate().for_each(|(i, s)| {
+            if i % 2 == 0 { a.push(s) } else { b.push(s) }
+        });
+        a.merge(b);
+        assert!(a.is_full());
+        let mut under = SecondSet::default();
+        secs(MAX_PAGES).for_each(|s| under.push(s));
+        under.settle();
+        assert!(!under.is_full());
+        assert_eq!(under.len(), MAX_PAGES);
     }
 }
