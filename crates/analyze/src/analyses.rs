@@ -76,9 +76,7 @@ impl Analyzer {
             text_bursts,
             finding_phrases,
             ws_close,
-            rules: SocketRules {
-                ws_paths: options.ws_paths.clone(),
-            },
+            rules: SocketRules::new(&options.ws_paths),
         }
     }
 }
