@@ -129,14 +129,16 @@ impl Findings {
                 .find(|(i, _)| hits.has(first + i))
                 .map(|(_, (_, k))| *k);
         }
-        let ident = (!ev.ident.is_empty()).then(|| lossy(ev.ident, 64));
+        // Built only for a record that becomes a finding: journald and syslog lines all
+        // carry an identifier, and this ran on each of them.
+        let ident = || (!ev.ident.is_empty()).then(|| lossy(ev.ident, 64));
         match ev.parsed {
             Parsed::Kernel(k) => match &k.kind {
                 kernel::KernelKind::OomKill(kill) => {
                     return self.push(ev, Kind::OomKill, Some(lossy(kill.name, 64)));
                 }
                 kernel::KernelKind::NoSpace(_) => {
-                    return self.push(ev, Kind::DiskFull, ident);
+                    return self.push(ev, Kind::DiskFull, ident());
                 }
                 _ => {}
             },
@@ -168,7 +170,7 @@ impl Findings {
             _ => {}
         }
         if let Some(kind) = text_kind {
-            self.push(ev, kind, ident);
+            self.push(ev, kind, ident());
         }
     }
 
