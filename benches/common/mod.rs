@@ -27,3 +27,45 @@ pub fn apache_log(tag: &str, default_mb: usize) -> PathBuf {
     }
     path
 }
+
+/// CPU time of the whole process (every thread), reported like wall time: the work a pass
+/// does, which a shared machine's other load does not change the way it changes the wall
+/// clock. `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`.
+#[allow(dead_code)] // each bench includes this module; not all of them use this
+pub struct ProcessCpu(pub criterion::measurement::WallTime);
+
+#[allow(dead_code)]
+fn process_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant libc defines.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_PROCESS_CPUTIME_ID)");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl criterion::measurement::Measurement for ProcessCpu {
+    type Intermediate = std::time::Duration;
+    type Value = std::time::Duration;
+
+    fn start(&self) -> Self::Intermediate {
+        process_cpu()
+    }
+    fn end(&self, start: Self::Intermediate) -> Self::Value {
+        process_cpu().saturating_sub(start)
+    }
+    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
+        *a + *b
+    }
+    fn zero(&self) -> Self::Value {
+        std::time::Duration::ZERO
+    }
+    fn to_f64(&self, v: &Self::Value) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn criterion::measurement::ValueFormatter {
+        self.0.formatter()
+    }
+}
