@@ -586,7 +586,11 @@ mod tests {
     fn silence_of_a_steady_source_until_the_end() {
         // A record every 2 s for 10 minutes, then nothing; the bundle goes on 1 hour.
         let seconds: Vec<i64> = (0..300).map(|i| 1000 + 2 * i).collect();
-        let s = silences("caddy/access.log", seconds.iter().copied(), Some(1000 + 600 + 3600));
+        let s = silences(
+            "caddy/access.log",
+            seconds.iter().copied(),
+            Some(1000 + 600 + 3600),
+        );
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].ts, Some((1000 + 598) * SEC));
         assert!(

@@ -35,8 +35,8 @@ use crate::analyses::{Analyses, Analyzer};
 use crate::config::RunConfig;
 use crate::event::Event;
 use crate::pattern_share::{PatternCounts, PatternSet};
-use crate::stats::SourceStats;
 use crate::request_cache::RequestCache;
+use crate::stats::SourceStats;
 use crate::templates::KeyCounts;
 
 /// How much of a source's start decides its envelope.

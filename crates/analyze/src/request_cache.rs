@@ -198,7 +198,9 @@ mod tests {
     fn parts(method: &[u8], target: &[u8], status: Option<u16>) -> (Vec<u8>, Vec<u8>, bool, u8) {
         let q = target.iter().position(|&b| b == b'?');
         let path = q.map_or(target, |q| &target[..q]);
-        let class = status.filter(|s| (100..=599).contains(s)).map_or(0, |s| (s / 100) as u8);
+        let class = status
+            .filter(|s| (100..=599).contains(s))
+            .map_or(0, |s| (s / 100) as u8);
         (method.to_vec(), path.to_vec(), q.is_some(), class)
     }
 

@@ -236,9 +236,11 @@ mod tests {
         assert!(whole.is_full());
         assert_eq!(whole.len(), 0);
         let (mut a, mut b) = (SecondSet::default(), SecondSet::default());
-        secs(MAX_PAGES + 1).enumerate().for_each(|(i, s)| {
-            if i % 2 == 0 { a.push(s) } else { b.push(s) }
-        });
+        secs(MAX_PAGES + 1).enumerate().for_each(
+            |(i, s)| {
+                if i % 2 == 0 { a.push(s) } else { b.push(s) }
+            },
+        );
         a.merge(b);
         assert!(a.is_full());
         let mut under = SecondSet::default();

@@ -480,7 +480,10 @@ mod tests {
     /// `is_ws_path` against the plain reading: cut the query, then compare the prefix.
     #[test]
     fn ws_paths_match_as_the_path_before_the_query() {
-        for list in [&["/ws", "/a?b", "/", "/api/v1/streaming"][..], &["", "/ws/"]] {
+        for list in [
+            &["/ws", "/a?b", "/", "/api/v1/streaming"][..],
+            &["", "/ws/"],
+        ] {
             check_ws_paths(list);
         }
     }
@@ -495,7 +498,19 @@ mod tests {
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
             })
         };
-        let parts = ["", "/", "ws", "?", "a", "b", "/ws", "x", "api", "v1", "streaming"];
+        let parts = [
+            "",
+            "/",
+            "ws",
+            "?",
+            "a",
+            "b",
+            "/ws",
+            "x",
+            "api",
+            "v1",
+            "streaming",
+        ];
         let mut targets = vec![String::new()];
         for _ in 0..4 {
             targets = targets

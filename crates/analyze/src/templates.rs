@@ -45,8 +45,8 @@ use indexmap::IndexMap;
 use memchr::memchr;
 
 use crate::path_classes::PathClasses;
-use crate::request_cache::{RawRequest, RequestCache};
 use crate::pipeline::{RunResult, SourceReport};
+use crate::request_cache::{RawRequest, RequestCache};
 use crate::table::{self, Column};
 
 /// Fraction of token positions that must agree for a key to join a cluster (drain3's
@@ -150,7 +150,9 @@ impl KeyCounts {
         ts: Option<Micros>,
         buf: &mut Vec<u8>,
     ) {
-        let raw = method.zip(target).and_then(|(m, t)| RawRequest::new(m, t, status));
+        let raw = method
+            .zip(target)
+            .and_then(|(m, t)| RawRequest::new(m, t, status));
         if let Some(raw) = &raw
             && let Some(at) = cache.get(raw)
         {
@@ -170,7 +172,13 @@ impl KeyCounts {
 
     /// Count a record under `key`; where it was counted: the key's index, or `None` for
     /// `<other>` (the map is full, and stays full for the rest of the chunk).
-    fn add_key(&mut self, key: &[u8], message: &[u8], bytes: u64, ts: Option<Micros>) -> Option<usize> {
+    fn add_key(
+        &mut self,
+        key: &[u8],
+        message: &[u8],
+        bytes: u64,
+        ts: Option<Micros>,
+    ) -> Option<usize> {
         if let Some((at, _, s)) = self.keys.get_full_mut(key) {
             s.add(bytes, ts);
             return Some(at);

@@ -130,8 +130,7 @@ impl Timeline {
                 let width = bucket_micros(bucket_secs);
                 // In the current bucket: no division, no map.
                 let within = |b: &Option<(Micros, BucketStats)>| {
-                    b.as_ref()
-                        .is_some_and(|(s, _)| ts >= *s && ts - *s < width)
+                    b.as_ref().is_some_and(|(s, _)| ts >= *s && ts - *s < width)
                 };
                 if !within(&self.current) {
                     if within(&self.previous) {
@@ -193,7 +192,12 @@ impl Timeline {
             .buckets
             .iter()
             .map(|(s, b)| (*s, b))
-            .chain(self.current.iter().chain(&self.previous).map(|(s, b)| (*s, b)))
+            .chain(
+                self.current
+                    .iter()
+                    .chain(&self.previous)
+                    .map(|(s, b)| (*s, b)),
+            )
             .collect();
         all.sort_unstable_by_key(|(s, _)| *s);
         all.into_iter()
