@@ -13,7 +13,7 @@ mod common;
 
 use coroner_analyze::config::RunConfig;
 use coroner_analyze::pipeline::run;
-use criterion::measurement::{Measurement, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn data() -> std::path::PathBuf {
@@ -24,7 +24,7 @@ fn bench_wall(c: &mut Criterion) {
     bench(c, "analyze");
 }
 
-fn bench_cpu(c: &mut Criterion<common::ProcessCpu>) {
+fn bench_cpu(c: &mut Criterion<common::CpuTime>) {
     bench(c, "analyze-cpu");
 }
 
@@ -67,7 +67,7 @@ fn bench<M: Measurement>(c: &mut Criterion<M>, group: &str) {
 criterion_group!(wall, bench_wall);
 criterion_group! {
     name = cpu;
-    config = Criterion::default().with_measurement(common::ProcessCpu(WallTime));
+    config = Criterion::default().with_measurement(common::CpuTime::process());
     targets = bench_cpu
 }
 criterion_main!(wall, cpu);

@@ -10,6 +10,8 @@
 //!
 //! Run: `cargo bench --bench parsers` (one parser: `cargo bench --bench parsers -- clf`).
 
+mod common;
+
 use std::hint::black_box;
 
 use coroner_parse::detect::parse_syslog_line;
@@ -20,47 +22,7 @@ use coroner_parse::formats::{
 };
 use coroner_parse::payload::PayloadParser;
 use coroner_parse::timestamp::{TimeCache, TimeContext, YearHint};
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-
-/// CPU time of the calling thread, reported like wall time (criterion times the routine on
-/// the thread that calls it). Linux only, as is this project's benchmark machine.
-struct CpuTime(WallTime);
-
-fn thread_cpu() -> std::time::Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
-        .expect("/proc/thread-self/schedstat (Linux) for the CPU-time measurement");
-    let ns = stat
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .expect("schedstat starts with the nanoseconds on CPU");
-    std::time::Duration::from_nanos(ns)
-}
-
-impl Measurement for CpuTime {
-    type Intermediate = std::time::Duration;
-    type Value = std::time::Duration;
-
-    fn start(&self) -> Self::Intermediate {
-        thread_cpu()
-    }
-    fn end(&self, start: Self::Intermediate) -> Self::Value {
-        thread_cpu().saturating_sub(start)
-    }
-    fn add(&self, a: &Self::Value, b: &Self::Value) -> Self::Value {
-        *a + *b
-    }
-    fn zero(&self) -> Self::Value {
-        std::time::Duration::ZERO
-    }
-    fn to_f64(&self, v: &Self::Value) -> f64 {
-        v.as_nanos() as f64
-    }
-    fn formatter(&self) -> &dyn ValueFormatter {
-        self.0.formatter()
-    }
-}
 
 const SIZE: usize = 8 << 20;
 
@@ -152,7 +114,7 @@ const LOGFMT: &[&str] = &[
     "time=2026-07-02T15:42:01Z level=warn msg=\"ws close\" dur_ms={i} cause=downstream_closed conn={i}",
 ];
 
-type Group<'a> = BenchmarkGroup<'a, CpuTime>;
+type Group<'a> = BenchmarkGroup<'a, common::CpuTime>;
 
 fn run_on(g: &mut Group<'_>, name: &str, buf: Vec<u8>, f: &mut dyn FnMut(&[u8]) -> bool) {
     // (Nearly) every line must parse, or the number would flatter a parser that gives up
@@ -168,7 +130,7 @@ fn run_on(g: &mut Group<'_>, name: &str, buf: Vec<u8>, f: &mut dyn FnMut(&[u8]) 
     g.bench_function(name, |b| b.iter(|| black_box(each_line(&buf, &mut *f))));
 }
 
-fn bench(c: &mut Criterion<CpuTime>) {
+fn bench(c: &mut Criterion<common::CpuTime>) {
     let mut g = c.benchmark_group("parse");
     g.sample_size(10);
     let g = &mut g;
@@ -290,7 +252,7 @@ fn bench(c: &mut Criterion<CpuTime>) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().with_measurement(CpuTime(WallTime));
+    config = Criterion::default().with_measurement(common::CpuTime::thread());
     targets = bench
 }
 criterion_main!(benches);
