@@ -117,7 +117,9 @@ impl SecondSet {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        // Pages hold at least one bit (only non-zero pages are OR-ed in), and a full set
+        // holds none.
+        self.full || (self.pages.is_empty() && self.current == [0; WORDS])
     }
 
     /// The seconds, ascending.
@@ -208,6 +210,7 @@ mod tests {
             want.sort_unstable();
             want.dedup();
             prop_assert_eq!(merged.len(), want.len());
+            prop_assert_eq!(merged.is_empty(), want.is_empty());
             prop_assert_eq!(merged.iter().collect::<Vec<_>>(), want);
         }
     }
@@ -235,6 +238,7 @@ mod tests {
         whole.settle();
         assert!(whole.is_full());
         assert_eq!(whole.len(), 0);
+        assert!(whole.is_empty());
         let (mut a, mut b) = (SecondSet::default(), SecondSet::default());
         secs(MAX_PAGES + 1).enumerate().for_each(
             |(i, s)| {

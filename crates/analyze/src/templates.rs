@@ -132,15 +132,21 @@ impl KeyCounts {
     /// Count one record under a key that is already a template and must not be clustered
     /// further (an access log's `METHOD path-template status-class`, see [`access_key_into`]).
     /// `buf` holds the key; `example` is the record's message.
-    pub fn add_exact(&mut self, buf: &mut Vec<u8>, example: &[u8], bytes: u64, ts: Option<Micros>) {
+    /// Returns where it was counted, as [`KeyCounts::add_access`]'s cache remembers it.
+    pub fn add_exact(
+        &mut self,
+        buf: &mut Vec<u8>,
+        example: &[u8],
+        bytes: u64,
+        ts: Option<Micros>,
+    ) -> Option<usize> {
         buf.insert(0, EXACT);
-        self.add_key(buf, example, bytes, ts);
+        self.add_key(buf, example, bytes, ts)
     }
 
     /// Count one access-log record under its [`access_key_into`] key, through `cache`: a
     /// request seen before in this chunk skips building and looking up its key. The
     /// counts are the same as [`access_key_into`] then [`KeyCounts::add_exact`] would give.
-    #[allow(clippy::too_many_arguments)]
     pub fn add_access(
         &mut self,
         cache: &mut RequestCache,
@@ -163,8 +169,7 @@ impl KeyCounts {
             return;
         }
         access_key_into(method, target, status, buf);
-        buf.insert(0, EXACT);
-        let at = self.add_key(buf, example, bytes, ts);
+        let at = self.add_exact(buf, example, bytes, ts);
         if let Some(raw) = &raw {
             cache.put(raw, at.map_or(u32::MAX, |i| i as u32));
         }
