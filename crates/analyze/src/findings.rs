@@ -324,13 +324,12 @@ fn quiet_stretches(
     let mut histogram: std::collections::BTreeMap<i64, u64> = Default::default();
     let mut n = 0u64;
     let mut last = None;
-    for (_, gap) in gaps() {
+    for (from, gap) in gaps() {
         *histogram.entry(gap).or_default() += 1;
         n += 1;
+        last = Some(from + gap);
     }
-    if let Some(s) = seconds.clone().last() {
-        last = Some(s);
-    }
+    // No gap (at most one second): too few to call steady in any case.
     let last = last?;
     if (n as usize) + 1 < STEADY {
         return None;

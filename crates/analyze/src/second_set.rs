@@ -80,10 +80,7 @@ impl SecondSet {
         if self.full {
             return;
         }
-        let held = self.pages.entry(at).or_insert([0; WORDS]);
-        for (h, w) in held.iter_mut().zip(page) {
-            *h |= w;
-        }
+        or_into(self.pages.entry(at).or_insert([0; WORDS]), page);
         if self.pages.len() > MAX_PAGES {
             self.full = true;
             self.pages = HashMap::default();
@@ -141,15 +138,18 @@ impl SecondSet {
         pages.sort_unstable_by_key(|(a, _)| *a);
         if self.current != [0; WORDS] {
             match pages.binary_search_by_key(&self.current_page, |(a, _)| *a) {
-                Ok(i) => {
-                    for (h, w) in pages[i].1.iter_mut().zip(&self.current) {
-                        *h |= w;
-                    }
-                }
+                Ok(i) => or_into(&mut pages[i].1, &self.current),
                 Err(i) => pages.insert(i, (self.current_page, self.current)),
             }
         }
         pages
+    }
+}
+
+/// `held |= page`, word by word.
+fn or_into(held: &mut Page, page: &Page) {
+    for (h, w) in held.iter_mut().zip(page) {
+        *h |= w;
     }
 }
 
