@@ -140,6 +140,7 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
 
     let mut out = Vec::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
+    let bursts = BurstSeconds::new(cx.bursts);
     for &d in &dispatch {
         if !short(d) || used[d] {
             continue;
@@ -208,6 +209,7 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
             rows,
             &group,
             cx,
+            &bursts,
             !dispatch.is_empty() || !proxies.is_empty(),
         ) {
             out.push(d);
@@ -217,7 +219,45 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
     out
 }
 
-fn verdict(rows: &[SocketRow], group: &[usize], cx: &DropContext, others: bool) -> Option<Drop> {
+/// The time covered by any `*` burst, as sorted disjoint `[start, end)` runs: a bundle can
+/// hold thousands of bursts and hundreds of thousands of drops, so each drop asks with a
+/// binary search instead of a pass over every burst row.
+struct BurstSeconds {
+    runs: Vec<(Micros, Micros)>,
+}
+
+impl BurstSeconds {
+    fn new(rows: &[BurstRow]) -> BurstSeconds {
+        let mut all: Vec<(Micros, Micros)> = rows
+            .iter()
+            .filter(|b| b.source == "*" && b.start < b.end)
+            .map(|b| (b.start, b.end))
+            .collect();
+        all.sort_unstable();
+        let mut runs: Vec<(Micros, Micros)> = Vec::with_capacity(all.len());
+        for (start, end) in all {
+            match runs.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => runs.push((start, end)),
+            }
+        }
+        BurstSeconds { runs }
+    }
+
+    /// Whether some `*` burst covers `ts` (what [`BurstRow::covers`] says of any of them).
+    fn covers(&self, ts: Micros) -> bool {
+        let after = self.runs.partition_point(|&(start, _)| start <= ts);
+        after > 0 && ts < self.runs[after - 1].1
+    }
+}
+
+fn verdict(
+    rows: &[SocketRow],
+    group: &[usize],
+    cx: &DropContext,
+    bursts: &BurstSeconds,
+    others: bool,
+) -> Option<Drop> {
     let anchor = rows[group[0]].end;
     let ts = anchor.ts?;
     let find = |layers: &[Layer]| {
@@ -263,7 +303,7 @@ fn verdict(rows: &[SocketRow], group: &[usize], cx: &DropContext, others: bool) 
     } else {
         "unknown"
     };
-    let burst = cx.bursts.iter().any(|b| b.source == "*" && b.covers(ts));
+    let burst = bursts.covers(ts);
     let (plain, with_burst) = VERDICTS
         .iter()
         .copied()
@@ -450,5 +490,36 @@ mod tests {
             d[0].evidence.contains(&format!("s@{}", 10 * S + 3)),
             "{d:?}"
         );
+    }
+
+    proptest::proptest! {
+        /// The merged runs answer what a pass over every `*` row answers, per-source rows
+        /// (which must not count) and overlapping, nested and empty bursts included.
+        #[test]
+        fn burst_seconds_equal_a_scan_of_the_rows(
+            bursts in proptest::collection::vec((0i64..40, 0i64..6, proptest::bool::ANY), 0..30),
+            probes in proptest::collection::vec(-2i64..50, 1..60),
+        ) {
+            let rows: Vec<BurstRow> = bursts
+                .iter()
+                .map(|&(start, len, star)| BurstRow {
+                    source: if star { "*".into() } else { "s".into() },
+                    signature: "x".into(),
+                    start: start * S,
+                    end: (start + len) * S,
+                    seconds: len as u64,
+                    events: 5,
+                    peak: 5,
+                    threshold: 5,
+                })
+                .collect();
+            let fast = BurstSeconds::new(&rows);
+            for p in probes {
+                for ts in [p * S - 1, p * S, p * S + S / 2] {
+                    let naive = rows.iter().any(|b| b.source == "*" && b.covers(ts));
+                    proptest::prop_assert_eq!(fast.covers(ts), naive, "at {}", ts);
+                }
+            }
+        }
     }
 }
