@@ -153,10 +153,35 @@ pub fn suffix_request_time_ms(rest: &[u8]) -> Option<f64> {
 }
 
 /// `0.123` seconds to milliseconds; digits and one dot only.
+///
+/// This runs on every access line that logs a request time. The usual value (at most 15
+/// digits, one dot) is read as an integer `m` and a count `k` of decimals, and `m / 10^k`
+/// is one division: with `m < 2^53` and `k <= 22` both are exact in an `f64` and the
+/// quotient is correctly rounded, which is exactly what `str::parse::<f64>` returns
+/// (Clinger's fast path), so the result is the same to the bit (a proptest holds it to
+/// the parse). Anything else takes the parse.
 fn seconds_ms(v: &[u8]) -> Option<f64> {
     if v.is_empty() || v.len() > 20 || !v.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
         return None;
     }
+    let (mut m, mut digits, mut decimals, mut dots) = (0u64, 0u32, 0i32, 0u32);
+    for &b in v {
+        if b == b'.' {
+            dots += 1;
+        } else {
+            m = m * 10 + u64::from(b - b'0');
+            digits += 1;
+            decimals += i32::from(dots == 1);
+        }
+    }
+    if dots <= 1 && (1..=15).contains(&digits) {
+        return Some(m as f64 / 10f64.powi(decimals) * 1000.0);
+    }
+    seconds_ms_parsed(v)
+}
+
+/// [`seconds_ms`] the plain way: the reference, and the way for what the fast one declines.
+fn seconds_ms_parsed(v: &[u8]) -> Option<f64> {
     std::str::from_utf8(v)
         .ok()?
         .parse::<f64>()
@@ -225,5 +250,17 @@ mod tests {
         assert!(e.is_error());
         e.priority = Some(4);
         assert!(!e.is_error());
+    }
+
+    proptest::proptest! {
+        /// The fast reading gives the parse's value to the bit, and declines (None) the
+        /// same strings (`.`, `1.2.3`, empty digits).
+        #[test]
+        fn seconds_ms_equals_the_parse(v in "[0-9.]{1,20}") {
+            let v = v.as_bytes();
+            let fast = seconds_ms(v).map(f64::to_bits);
+            let parsed = seconds_ms_parsed(v).map(f64::to_bits);
+            proptest::prop_assert_eq!(fast, parsed);
+        }
     }
 }
