@@ -117,12 +117,12 @@ pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), String> {
     Ok(())
 }
 
-/// A Parquet writer for `batch`'s schema at `path`: zstd level 3, dictionary pages, 1 Mi
+/// A Parquet writer for `batch`'s schema at `path`: zstd level 1, dictionary pages, 1 Mi
 /// rows per row group, the contract version in the metadata.
 fn open_writer(path: &Path, batch: &RecordBatch) -> Result<ArrowWriter<File>, String> {
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).map_err(|e| e.to_string())?,
+            ZstdLevel::try_new(1).map_err(|e| e.to_string())?,
         ))
         .set_dictionary_enabled(true)
         .set_max_row_group_row_count(Some(1 << 20))
