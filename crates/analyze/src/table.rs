@@ -109,7 +109,7 @@ pub fn write_rows<T>(
     Ok(())
 }
 
-/// Write `batch` to `path` as Parquet: zstd level 3, dictionary pages, 1 Mi rows per group.
+/// Write `batch` to `path` as Parquet: zstd level 1, dictionary pages, 1 Mi rows per group.
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), String> {
     let mut writer = open_writer(path, batch)?;
     writer.write(batch).map_err(|e| e.to_string())?;
