@@ -335,7 +335,8 @@ fn process(
     let mut keys = KeyCounts::default();
     let mut analyses = Analyses::default();
     let mut mask_buf = Vec::new();
-    // Built at the chunk's first access line to mine (its 16 KiB index and the entries it fills: not for every chunk).
+    // Built at the chunk's first access line to mine (a 16 KiB index, then the entries it
+    // fills): not for every chunk.
     let mut request_cache: Option<RequestCache> = None;
     let mut parser = PayloadParser::new(ctx.time.offset_secs, nginx);
     // A JSON envelope hands out its message still escaped (`\"` for `"`): the payload
