@@ -227,15 +227,19 @@ impl RequestCache {
     /// change (ids in the path) keeps caching its recent ones instead of its first ones.
     #[inline]
     pub fn put(&mut self, raw: &RawRequest, value: u32) {
-        if let (_, Some(e)) = self.probe(raw) {
-            self.entries[e].value = value;
-            return;
-        }
+        let mut slot = match self.probe(raw) {
+            (_, Some(e)) => {
+                self.entries[e].value = value;
+                return;
+            }
+            (empty, None) => empty,
+        };
         if self.entries.len() == SLOTS {
             self.index.fill(0);
             self.entries.clear();
+            // Every slot is empty now: the probe's first one is where the request goes.
+            slot = raw.hash as usize & (INDEX - 1);
         }
-        let (slot, _) = self.probe(raw);
         let mut path = [0u8; PATH];
         path[..raw.path.len()].copy_from_slice(raw.path);
         self.entries.push(Entry {
