@@ -61,11 +61,19 @@ impl SecondSet {
     pub fn push(&mut self, s: i64) {
         let page = s >> PAGE_BITS;
         if page != self.current_page {
-            self.settle();
-            self.current_page = page;
+            self.turn_page(page);
         }
         let bit = (s & ((1 << PAGE_BITS) - 1)) as usize;
         self.current[bit / 64] |= 1 << (bit % 64);
+    }
+
+    /// Once per page of seconds (about 17 minutes of a log), so kept out of the inlined
+    /// [`SecondSet::push`].
+    #[cold]
+    #[inline(never)]
+    fn turn_page(&mut self, page: i64) {
+        self.settle();
+        self.current_page = page;
     }
 
     /// Move the current page into the map (readers and merges call it).
