@@ -154,7 +154,29 @@ pub const WS_CLOSE: &str = "ws close ";
 
 impl SocketEnds {
     /// Look at one record; `ws_close` tells whether its message holds [`WS_CLOSE`].
+    ///
+    /// Inline, so that the records no rule can read (nearly every line of a bundle: a
+    /// plain request, a journald line of another service) cost a few compares, not a call.
+    #[inline]
     pub fn observe(&mut self, rules: &SocketRules, ev: &Event, ws_close: bool) {
+        let may_end = ws_close
+            || match ev.request {
+                Some(r) => r.status == Some(101) || r.target.is_some_and(|t| rules.is_ws_path(t)),
+                None => matches!(
+                    ev.parsed,
+                    Parsed::Cloudflared(_)
+                        | Parsed::CloudflaredJson(_)
+                        | Parsed::MastodonStreaming(_)
+                        | Parsed::MastodonStreamingJson(_)
+                ),
+            };
+        if may_end {
+            self.observe_record(rules, ev, ws_close);
+        }
+    }
+
+    #[inline(never)]
+    fn observe_record(&mut self, rules: &SocketRules, ev: &Event, ws_close: bool) {
         if ws_close && let Some(end) = dispatch_close(ev) {
             return self.push(end);
         }
