@@ -68,11 +68,24 @@ impl Event<'_, '_> {
     /// An error record: journald priority <= 3 (err), a level of error or worse, or an HTTP
     /// status >= 500.
     pub fn is_error(&self) -> bool {
+        self.is_error_given(self.status())
+    }
+
+    /// [`Event::is_error`] for a caller that already holds `status` (`self.status()`):
+    /// the timeline asks both of every record.
+    #[inline]
+    pub fn is_error_given(&self, status: Option<u16>) -> bool {
+        debug_assert_eq!(status, self.status());
         if self.priority.is_some_and(|p| p <= 3) {
             return true;
         }
-        if self.status().is_some_and(|s| s >= 500) {
+        if status.is_some_and(|s| s >= 500) {
             return true;
+        }
+        // An access line's error is its status, checked above; none of its payloads has
+        // a level.
+        if self.request.is_some() {
+            return false;
         }
         match self.parsed {
             Parsed::Cloudflared(r) => matches!(

@@ -48,7 +48,7 @@ impl BucketStats {
     fn observe(&mut self, ev: &Event, status: Option<u16>) {
         self.records += 1;
         self.bytes += ev.len;
-        if ev.is_error() {
+        if ev.is_error_given(status) {
             self.errors += 1;
         }
         if let Some(s) = status
