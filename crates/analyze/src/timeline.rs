@@ -78,14 +78,16 @@ impl BucketStats {
 pub struct Timeline {
     /// Keyed by bucket start, UTC µs.
     buckets: BTreeMap<Micros, BucketStats>,
-    /// The bucket the last records fell in, not yet in `buckets`: a log is mostly in time
-    /// order, so nearly every record lands here and the map is touched once per bucket, not
-    /// once per record (measured: the map lookup was the timeline's main cost).
-    current: Option<(Micros, BucketStats)>,
-    /// The bucket before `current`, also outside the map: a log stamped when a request
-    /// began and written when it ended steps back across a bucket edge every few lines
-    /// (the real apache log of the tests does so on every other line at minute buckets).
-    previous: Option<(Micros, BucketStats)>,
+    /// The two buckets the last records fell in, not yet in `buckets`: a log is mostly in
+    /// time order, so nearly every record lands here and the map is touched once per
+    /// bucket, not once per record (measured: the map lookup was the timeline's main cost).
+    /// Two, because a log stamped when a request began and written when it ended steps
+    /// back across a bucket edge every few lines (the real apache log of the tests does so
+    /// on every other line at minute buckets).
+    recent: [Option<(Micros, BucketStats)>; 2],
+    /// Which of `recent` the last record fell in: stepping back and forth flips this index
+    /// instead of swapping the two buckets (about 100 bytes each).
+    last: bool,
     /// Records without a time (`records == 0`: none).
     untimed: BucketStats,
     /// Records with any HTTP status (1xx and odd ones included): whether the source's format
@@ -128,22 +130,26 @@ impl Timeline {
         let bucket = match ev.ts {
             Some(ts) => {
                 let width = bucket_micros(bucket_secs);
-                // In the current bucket: no division, no map.
+                // In a recent bucket: no division, no map.
                 let within = |b: &Option<(Micros, BucketStats)>| {
                     b.as_ref().is_some_and(|(s, _)| ts >= *s && ts - *s < width)
                 };
-                if !within(&self.current) {
-                    if within(&self.previous) {
-                        std::mem::swap(&mut self.current, &mut self.previous);
-                    } else {
+                if !within(&self.recent[usize::from(self.last)]) {
+                    self.last = !self.last;
+                    if !within(&self.recent[usize::from(self.last)]) {
+                        // The older of the two goes to the map; this record's bucket
+                        // takes its place.
                         let start = bucket_start(ts, bucket_secs);
-                        let evicted = self.previous.take();
+                        let evicted = self.recent[usize::from(self.last)].take();
                         self.put_back(evicted);
                         let b = self.buckets.remove(&start).unwrap_or_default();
-                        self.previous = self.current.replace((start, b));
+                        self.recent[usize::from(self.last)] = Some((start, b));
                     }
                 }
-                &mut self.current.as_mut().expect("set above").1
+                &mut self.recent[usize::from(self.last)]
+                    .as_mut()
+                    .expect("set above")
+                    .1
             }
             None => &mut self.untimed,
         };
@@ -159,15 +165,15 @@ impl Timeline {
     /// Put the buckets held outside the map into it. Readers and merges see settled
     /// timelines: the pipeline settles each chunk's timeline before folding it.
     pub fn settle(&mut self) {
-        let (current, previous) = (self.current.take(), self.previous.take());
-        self.put_back(current);
-        self.put_back(previous);
+        let [a, b] = std::mem::take(&mut self.recent);
+        self.put_back(a);
+        self.put_back(b);
     }
 
     /// Fold another part of the same source into this one. Commutative and associative.
     pub fn merge(&mut self, other: &Timeline) {
         self.settle();
-        for (start, b) in other.current.iter().chain(&other.previous) {
+        for (start, b) in other.recent.iter().flatten() {
             self.buckets.entry(*start).or_default().merge(b);
         }
         for (start, b) in &other.buckets {
@@ -179,25 +185,19 @@ impl Timeline {
 
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
-            && self.current.is_none()
-            && self.previous.is_none()
+            && self.recent.iter().all(Option::is_none)
             && self.untimed.records == 0
     }
 
     /// Timed buckets, ascending by start.
     pub fn buckets(&self) -> impl Iterator<Item = (Micros, &BucketStats)> {
-        // The current and previous buckets are never also in the map (a bucket is taken
-        // out when it becomes current), so this is each bucket once.
+        // The recent buckets are never also in the map (a bucket is taken out when it
+        // becomes recent), so this is each bucket once.
         let mut all: Vec<(Micros, &BucketStats)> = self
             .buckets
             .iter()
             .map(|(s, b)| (*s, b))
-            .chain(
-                self.current
-                    .iter()
-                    .chain(&self.previous)
-                    .map(|(s, b)| (*s, b)),
-            )
+            .chain(self.recent.iter().flatten().map(|(s, b)| (*s, b)))
             .collect();
         all.sort_unstable_by_key(|(s, _)| *s);
         all.into_iter()
