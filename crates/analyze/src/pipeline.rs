@@ -452,6 +452,9 @@ fn process(
     if matches!(ctx.framing, Framing::Lines | Framing::Syslog) {
         patterns.count_lines(&data[..scanned], &mut counts);
     }
+    if let Some(cache) = &mut request_cache {
+        keys.flush_cache(cache);
+    }
     analyses.timeline.settle();
     analyses.findings.settle();
     ChunkOut {

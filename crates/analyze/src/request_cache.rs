@@ -8,6 +8,11 @@
 //! the map was most of template mining's cost per access line; a hit here is one pass over
 //! the target's words (finding the `?` and hashing), a probe, and a compare of the path.
 //!
+//! A hit is also counted here, in the entry it just compared, and the counts are handed to
+//! the keys once per chunk ([`KeyCounts::flush_cache`](crate::templates::KeyCounts::flush_cache)):
+//! a hit waits for memory more than it computes, and this way it reads two cache lines of
+//! the entry instead of also the key's line in the map.
+//!
 //! One cache per chunk (indexes are the chunk's), up to [`SLOTS`] requests in a small
 //! open-addressing table: a miss costs the building it would have cost anyway plus one
 //! insertion. It was direct-mapped, where two hot requests sharing a slot evicted each other:
@@ -20,7 +25,7 @@
 //! let mut cache = RequestCache::new();
 //! let raw = RawRequest::new(b"GET", b"/api/v1/statuses/1?x=2", Some(200)).unwrap();
 //! assert_eq!(cache.get(&raw), None);
-//! cache.put(&raw, 7);
+//! cache.put(&raw, 7, |_, _| {});
 //! // Another id, same query flag and status class: a different raw request.
 //! let other = RawRequest::new(b"GET", b"/api/v1/statuses/2?x=3", Some(204)).unwrap();
 //! assert_eq!(cache.get(&other), None);
@@ -29,7 +34,7 @@
 //! assert_eq!(cache.get(&same), Some(7));
 //! ```
 
-/// Requests a cache holds (about 600 KiB when full) before it starts over.
+/// Requests a cache holds (768 KiB when full) before it starts over.
 pub const SLOTS: usize = 4096;
 
 /// Longest method kept (one word; longer ones are not cached: `PROPPATCH` is the only real
@@ -175,14 +180,61 @@ impl<'a> RawRequest<'a> {
     }
 }
 
-/// A request held by the cache: its parts copied into fixed-size storage.
+/// A request held by the cache: its parts copied into fixed-size storage, and the counts
+/// of its hits not yet handed to the [`KeyCounts`](crate::templates::KeyCounts) entry it
+/// stands for.
+///
+/// Laid out for the hit: the words compared first and the counts a hit adds share the
+/// entry's first cache line, and a path of up to 64 bytes is the second. Counting here
+/// instead of in the key's map entry saves a hit that line of the map (measured: the hit's
+/// cost is mostly waiting for memory, not instructions).
 #[derive(Clone)]
+#[repr(C, align(64))]
 struct Entry {
     hash: u64,
     method: u64,
     meta: u64,
-    path: [u8; PATH],
     value: u32,
+    counts: Pending,
+    path: [u8; PATH],
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 64 + PATH);
+
+/// Hits counted in the cache and not yet handed on: records, their bytes, and the range of
+/// their times. `first_ts > last_ts` means no hit had a time (the state it starts in:
+/// one real time `t` makes both `t`, whatever `t` is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Pending {
+    pub records: u64,
+    pub bytes: u64,
+    first_ts: i64,
+    last_ts: i64,
+}
+
+impl Pending {
+    const NONE: Pending = Pending {
+        records: 0,
+        bytes: 0,
+        first_ts: i64::MAX,
+        last_ts: i64::MIN,
+    };
+
+    #[inline]
+    fn add(&mut self, bytes: u64, ts: Option<i64>) {
+        self.records += 1;
+        self.bytes += bytes;
+        if let Some(t) = ts {
+            self.first_ts = self.first_ts.min(t);
+            self.last_ts = self.last_ts.max(t);
+        }
+    }
+
+    /// The earliest and latest time of the hits, if any had one.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        (self.first_ts <= self.last_ts).then_some((self.first_ts, self.last_ts))
+    }
 }
 
 impl Entry {
@@ -243,18 +295,40 @@ impl RequestCache {
         self.probe(raw).1.map(|e| self.entries[e].value)
     }
 
-    /// Remember `value` for `raw`. A full cache starts over empty: a log whose requests
-    /// change (ids in the path) keeps caching its recent ones instead of its first ones.
+    /// Count one record of `raw` (`bytes`, `ts`) if `raw` is held, and say whether it was.
+    /// The count waits in the cache until [`RequestCache::flush`] hands it on.
     #[inline]
-    pub fn put(&mut self, raw: &RawRequest, value: u32) {
+    pub fn count(&mut self, raw: &RawRequest, bytes: u64, ts: Option<i64>) -> bool {
+        match self.probe(raw).1 {
+            Some(e) => {
+                self.entries[e].counts.add(bytes, ts);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Remember `value` for `raw`. A full cache starts over empty (its waiting counts go
+    /// to `flush` first): a log whose requests change (ids in the path) keeps caching its
+    /// recent ones instead of its first ones. A request already held gets the new value;
+    /// its counts so far are handed on under the old one.
+    #[inline]
+    pub fn put(&mut self, raw: &RawRequest, value: u32, flush: impl FnMut(u32, Pending)) {
         let mut slot = match self.probe(raw) {
             (_, Some(e)) => {
-                self.entries[e].value = value;
+                let entry = &mut self.entries[e];
+                let mut flush = flush;
+                if entry.counts.records > 0 {
+                    flush(entry.value, entry.counts);
+                }
+                entry.counts = Pending::NONE;
+                entry.value = value;
                 return;
             }
             (empty, None) => empty,
         };
         if self.entries.len() == SLOTS {
+            self.flush(flush);
             self.index.fill(0);
             self.entries.clear();
             // Every slot is empty now: the probe's first one is where the request goes.
@@ -266,10 +340,27 @@ impl RequestCache {
             hash: raw.hash,
             method: raw.method,
             meta: raw.meta,
-            path,
             value,
+            counts: Pending::NONE,
+            path,
         });
         self.index[slot] = self.entries.len() as u16;
+    }
+
+    /// Hand every waiting count to `flush` (with the value it was counted for) and clear
+    /// it. The cache keeps its requests.
+    pub fn flush(&mut self, mut flush: impl FnMut(u32, Pending)) {
+        for e in &mut self.entries {
+            if e.counts.records > 0 {
+                flush(e.value, e.counts);
+                e.counts = Pending::NONE;
+            }
+        }
+    }
+
+    /// Whether counts wait to be handed on.
+    pub fn is_flushed(&self) -> bool {
+        self.entries.iter().all(|e| e.counts.records == 0)
     }
 }
 
@@ -332,7 +423,7 @@ mod tests {
             if let (Some(a), Some(b)) = (a, b) {
                 prop_assert_eq!(a == b, parts(&m1, &t1, s1) == parts(&m2, &t2, s2));
                 let mut cache = RequestCache::new();
-                cache.put(&a, 3);
+                cache.put(&a, 3, |_, _| {});
                 prop_assert_eq!(cache.get(&b) == Some(3), a == b);
             }
         }
@@ -359,7 +450,7 @@ mod tests {
                     }
                     distinct_since_reset.insert(key);
                     model.insert(key, value);
-                    cache.put(&raw(key), value);
+                    cache.put(&raw(key), value, |_, _| {});
                 } else {
                     prop_assert_eq!(cache.get(&raw(key)), model.get(&key).copied());
                 }
@@ -397,10 +488,10 @@ mod tests {
         let raw = |n: usize| RawRequest::new(b"GET", paths[n].as_bytes(), Some(200)).unwrap();
         let mut cache = RequestCache::new();
         for n in 0..SLOTS {
-            cache.put(&raw(n), n as u32);
+            cache.put(&raw(n), n as u32, |_, _| {});
         }
         assert!((0..SLOTS).all(|n| cache.get(&raw(n)) == Some(n as u32)));
-        cache.put(&raw(SLOTS), 1);
+        cache.put(&raw(SLOTS), 1, |_, _| {});
         assert_eq!(cache.get(&raw(0)), None);
         assert_eq!(cache.get(&raw(SLOTS)), Some(1));
     }

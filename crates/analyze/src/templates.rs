@@ -46,7 +46,7 @@ use memchr::memchr;
 
 use crate::path_classes::PathClasses;
 use crate::pipeline::{RunResult, SourceReport};
-use crate::request_cache::{RawRequest, RequestCache};
+use crate::request_cache::{Pending, RawRequest, RequestCache};
 use crate::table::{self, Column};
 
 /// Fraction of token positions that must agree for a key to join a cluster (drain3's
@@ -87,6 +87,16 @@ pub struct KeyStats {
 }
 
 impl KeyStats {
+    /// Counts a [`RequestCache`] held for this key.
+    fn add_pending(&mut self, p: Pending) {
+        self.records += p.records;
+        self.bytes += p.bytes;
+        if let Some((first, last)) = p.time_range() {
+            self.first_ts = Some(self.first_ts.map_or(first, |f| f.min(first)));
+            self.last_ts = Some(self.last_ts.map_or(last, |l| l.max(last)));
+        }
+    }
+
     fn add(&mut self, bytes: u64, ts: Option<Micros>) {
         self.records += 1;
         self.bytes += bytes;
@@ -145,8 +155,9 @@ impl KeyCounts {
     }
 
     /// Count one access-log record under its [`access_key_into`] key, through `cache`: a
-    /// request seen before in this chunk skips building and looking up its key. The
-    /// counts are the same as [`access_key_into`] then [`KeyCounts::add_exact`] would give.
+    /// request seen before in this chunk skips building and looking up its key, and is
+    /// counted in the cache until [`KeyCounts::flush_cache`]. After that flush the counts
+    /// are the same as [`access_key_into`] then [`KeyCounts::add_exact`] would give.
     pub fn add_access(
         &mut self,
         cache: &mut RequestCache,
@@ -160,18 +171,28 @@ impl KeyCounts {
             .zip(target)
             .and_then(|(m, t)| RawRequest::new(m, t, status));
         if let Some(raw) = &raw
-            && let Some(at) = cache.get(raw)
+            && cache.count(raw, bytes, ts)
         {
-            match self.keys.get_index_mut(at as usize) {
-                Some((_, s)) => s.add(bytes, ts),
-                None => self.other.add(bytes, ts),
-            }
             return;
         }
         access_key_into(method, target, status, buf);
         let at = self.add_exact(buf, example, bytes, ts);
         if let Some(raw) = &raw {
-            cache.put(raw, at.map_or(u32::MAX, |i| i as u32));
+            let value = at.map_or(u32::MAX, |i| i as u32);
+            cache.put(raw, value, |v, p| self.add_pending(v, p));
+        }
+    }
+
+    /// Hand the counts waiting in `cache` to their keys: before this chunk's counts are
+    /// read or merged.
+    pub fn flush_cache(&mut self, cache: &mut RequestCache) {
+        cache.flush(|v, p| self.add_pending(v, p));
+    }
+
+    fn add_pending(&mut self, at: u32, p: Pending) {
+        match self.keys.get_index_mut(at as usize) {
+            Some((_, s)) => s.add_pending(p),
+            None => self.other.add_pending(p),
         }
     }
 
@@ -976,6 +997,8 @@ mod tests {
                 access_key_into(method, target, status, &mut buf);
                 plain.add_exact(&mut buf, example.as_bytes(), 100, ts);
             }
+            cached.flush_cache(&mut cache);
+            proptest::prop_assert!(cache.is_flushed());
             proptest::prop_assert!(cached.keys.iter().eq(plain.keys.iter()));
             proptest::prop_assert_eq!(cached.totals(), plain.totals());
             proptest::prop_assert_eq!(cached.other, plain.other);
