@@ -133,7 +133,18 @@ impl Event<'_, '_> {
 /// nginx access lines in `combined` followed by timings: `rt=0.123`, `request_time=0.123`
 /// (the common `key=value` suffixes), or a bare seconds number right after the quoted user
 /// agent (`... "curl/8" 0.123`). Seconds with a fraction, as nginx writes them.
+#[inline]
 pub fn suffix_request_time_ms(rest: &[u8]) -> Option<f64> {
+    // Most access lines end at the user agent (apache's and nginx's `combined`): nothing
+    // to read, and no call for it on every line.
+    if rest.is_empty() {
+        return None;
+    }
+    suffix_request_time_ms_in(rest)
+}
+
+#[inline(never)]
+fn suffix_request_time_ms_in(rest: &[u8]) -> Option<f64> {
     let rest = rest.trim_ascii();
     if rest.is_empty() {
         return None;
