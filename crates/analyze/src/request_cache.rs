@@ -259,6 +259,12 @@ pub struct RequestCache {
 
 /// Slots of the index: twice [`SLOTS`], so a probe sequence stays short.
 const INDEX: usize = 2 * SLOTS;
+
+/// Longest probe sequence. At most half full, a probe of honest requests ends after a slot
+/// or two; but the hash is not keyed, and a log can hold requests made to share a start
+/// slot (one in 8,192 random paths does): without a bound, each of its lines would compare
+/// against every one cached before it.
+const MAX_PROBE: usize = 16;
 const _: () = assert!(SLOTS < u16::MAX as usize && INDEX.is_power_of_two());
 
 impl Default for RequestCache {
@@ -275,18 +281,22 @@ impl RequestCache {
         }
     }
 
-    /// Where `raw` is in the index, or the empty slot where it would go. Inlined into
+    /// Where `raw` is in the index, or the empty slot where it would go; `(None, None)`
+    /// when [`MAX_PROBE`] slots from its start hold other requests. Inlined into
     /// [`RequestCache::get`]: as a call it cost a third of a hit (callgrind).
     #[inline(always)]
-    fn probe(&self, raw: &RawRequest) -> (usize, Option<usize>) {
+    fn probe(&self, raw: &RawRequest) -> (Option<usize>, Option<usize>) {
         let mut i = raw.hash as usize & (INDEX - 1);
-        loop {
+        for _ in 0..MAX_PROBE {
             match self.index[i] {
-                0 => return (i, None),
-                n if self.entries[n as usize - 1].holds(raw) => return (i, Some(n as usize - 1)),
+                0 => return (Some(i), None),
+                n if self.entries[n as usize - 1].holds(raw) => {
+                    return (Some(i), Some(n as usize - 1));
+                }
                 _ => i = (i + 1) & (INDEX - 1),
             }
         }
+        (None, None)
     }
 
     /// The value stored for `raw`, if it is held.
@@ -332,8 +342,13 @@ impl RequestCache {
             self.index.fill(0);
             self.entries.clear();
             // Every slot is empty now: the probe's first one is where the request goes.
-            slot = raw.hash as usize & (INDEX - 1);
+            slot = Some(raw.hash as usize & (INDEX - 1));
         }
+        // A run of MAX_PROBE taken slots: this request is not cached, and takes the
+        // uncached way each time it comes.
+        let Some(slot) = slot else {
+            return;
+        };
         let mut path = [0u8; PATH];
         path[..raw.path.len()].copy_from_slice(raw.path);
         self.entries.push(Entry {
@@ -494,6 +509,32 @@ mod tests {
         cache.put(&raw(SLOTS), 1, |_, _| {});
         assert_eq!(cache.get(&raw(0)), None);
         assert_eq!(cache.get(&raw(SLOTS)), Some(1));
+    }
+
+    /// Requests made to start their probe at the same slot (found here by trying paths,
+    /// as a hostile log could): a chain holds at most [`MAX_PROBE`] of them, the rest are
+    /// not cached, and every answer is still right or none.
+    #[test]
+    fn crafted_collisions_cost_a_bounded_probe() {
+        fn raw(p: &str) -> RawRequest<'_> {
+            RawRequest::new(b"GET", p.as_bytes(), Some(200)).unwrap()
+        }
+        let start = |p: &str| raw(p).hash as usize & (INDEX - 1);
+        let target = start("/c/0");
+        let paths: Vec<String> = (0..)
+            .map(|n| format!("/c/{n}"))
+            .filter(|p| start(p) == target)
+            .take(4 * MAX_PROBE)
+            .collect();
+        let mut cache = RequestCache::new();
+        for (v, p) in paths.iter().enumerate() {
+            cache.put(&raw(p), v as u32, |_, _| {});
+        }
+        assert_eq!(cache.entries.len(), MAX_PROBE);
+        for (v, p) in paths.iter().enumerate() {
+            let got = cache.get(&raw(p));
+            assert_eq!(got, (v < MAX_PROBE).then_some(v as u32), "{p}");
+        }
     }
 
     #[test]
