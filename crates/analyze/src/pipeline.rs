@@ -207,14 +207,20 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         }
         drop(tx);
         pool.install(|| {
-            rx.into_iter().par_bridge().for_each(|job| {
-                let out = process(&job, patterns, config.templates, nginx, analyzer);
-                if let ChunkData::Mapped(map, range) = &job.data {
-                    map.release(range.clone());
-                }
-                progress(out.stats.bytes);
-                merger.lock().unwrap_or_else(|e| e.into_inner()).push(out);
-            })
+            // One request cache per worker, kept from chunk to chunk: a log asks for the
+            // same URLs all day, and a key found in one chunk need not be built again in
+            // the next. What the cache holds changes no count, so neither does which
+            // worker took which chunk.
+            rx.into_iter()
+                .par_bridge()
+                .for_each_init(RequestCache::new, |cache, job| {
+                    let out = process(&job, patterns, config.templates, nginx, analyzer, cache);
+                    if let ChunkData::Mapped(map, range) = &job.data {
+                        map.release(range.clone());
+                    }
+                    progress(out.stats.bytes);
+                    merger.lock().unwrap_or_else(|e| e.into_inner()).push(out);
+                })
         })
     });
 
@@ -324,6 +330,7 @@ fn process(
     templates: bool,
     nginx: Option<&nginx_format::NginxFormat>,
     analyzer: Option<&Analyzer>,
+    request_cache: &mut RequestCache,
 ) -> ChunkOut {
     let data: &[u8] = match &job.data {
         ChunkData::Mapped(map, range) => &map[range.clone()],
@@ -335,9 +342,7 @@ fn process(
     let mut keys = KeyCounts::default();
     let mut analyses = Analyses::default();
     let mut mask_buf = Vec::new();
-    // Built at the chunk's first access line to mine (a 16 KiB index, then the entries it
-    // fills): not for every chunk.
-    let mut request_cache: Option<RequestCache> = None;
+    request_cache.begin_chunk();
     let mut parser = PayloadParser::new(ctx.time.offset_secs, nginx);
     // A JSON envelope hands out its message still escaped (`\"` for `"`): the payload
     // parsers read the unescaped text, decoded into this buffer only when needed.
@@ -418,7 +423,7 @@ fn process(
                 if templates {
                     if let Some(req) = request {
                         keys.add_access(
-                            request_cache.get_or_insert_with(RequestCache::new),
+                            request_cache,
                             (req.method, req.target, req.status),
                             v.message,
                             bytes.len() as u64,
@@ -452,9 +457,7 @@ fn process(
     if matches!(ctx.framing, Framing::Lines | Framing::Syslog) {
         patterns.count_lines(&data[..scanned], &mut counts);
     }
-    if let Some(cache) = &mut request_cache {
-        keys.flush_cache(cache);
-    }
+    keys.flush_cache(request_cache);
     analyses.timeline.settle();
     analyses.findings.settle();
     ChunkOut {

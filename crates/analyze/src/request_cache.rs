@@ -25,7 +25,7 @@
 //! let mut cache = RequestCache::new();
 //! let raw = RawRequest::new(b"GET", b"/api/v1/statuses/1?x=2", Some(200)).unwrap();
 //! assert_eq!(cache.get(&raw), None);
-//! cache.put(&raw, 7, |_, _| {});
+//! cache.put(&raw, b"k", 7, |_, _| {});
 //! // Another id, same query flag and status class: a different raw request.
 //! let other = RawRequest::new(b"GET", b"/api/v1/statuses/2?x=3", Some(204)).unwrap();
 //! assert_eq!(cache.get(&other), None);
@@ -194,7 +194,10 @@ struct Entry {
     hash: u64,
     method: u64,
     meta: u64,
+    /// Where the key is counted in the chunk `chunk` (a [`RequestCache::begin_chunk`]
+    /// number): in another chunk the request is known but its place is not.
     value: u32,
+    chunk: u32,
     counts: Pending,
     path: [u8; PATH],
 }
@@ -255,6 +258,24 @@ pub struct RequestCache {
     /// The requests in order of insertion, with their values; grows with what a chunk
     /// asks for (a chunk with few distinct requests never touches the rest).
     entries: Vec<Entry>,
+    /// Each entry's template key, as `(start, len)` in `keys`: what a later chunk reads
+    /// instead of building the key again.
+    key_spans: Vec<(u32, u32)>,
+    keys: Vec<u8>,
+    /// The chunk being counted (see [`RequestCache::begin_chunk`]).
+    chunk: u32,
+}
+
+/// What [`RequestCache::count`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Held and counted for this chunk.
+    Counted,
+    /// Held from an earlier chunk: its key is [`RequestCache::key`] of this entry, its
+    /// place in this chunk is not known yet ([`RequestCache::renew`] it).
+    Known(usize),
+    /// Not held.
+    Unknown,
 }
 
 /// Slots of the index: twice [`SLOTS`], so a probe sequence stays short.
@@ -280,7 +301,30 @@ impl RequestCache {
         RequestCache {
             index: Box::new([0; INDEX]),
             entries: Vec::new(),
+            key_spans: Vec::new(),
+            keys: Vec::new(),
+            chunk: 0,
         }
+    }
+
+    /// Start counting a new chunk: the requests stay, with their keys (a log asks for the
+    /// same URLs in every chunk), their places in the last chunk's counts do not. Call
+    /// [`RequestCache::flush`] at the end of each chunk.
+    pub fn begin_chunk(&mut self) {
+        debug_assert!(self.is_flushed(), "a chunk's counts were not flushed");
+        if self.chunk == u32::MAX {
+            // Four billion chunks on: an old entry's number could come round again.
+            self.clear();
+            self.chunk = 0;
+        }
+        self.chunk += 1;
+    }
+
+    fn clear(&mut self) {
+        self.index.fill(0);
+        self.entries.clear();
+        self.key_spans.clear();
+        self.keys.clear();
     }
 
     /// Where `raw` is in the index, or the empty slot where it would go; `(None, None)`
@@ -304,28 +348,54 @@ impl RequestCache {
     /// The value stored for `raw`, if it is held.
     #[inline]
     pub fn get(&self, raw: &RawRequest) -> Option<u32> {
-        self.probe(raw).1.map(|e| self.entries[e].value)
+        self.probe(raw)
+            .1
+            .map(|e| &self.entries[e])
+            .filter(|e| e.chunk == self.chunk)
+            .map(|e| e.value)
     }
 
-    /// Count one record of `raw` (`bytes`, `ts`) if `raw` is held, and say whether it was.
-    /// The count waits in the cache until [`RequestCache::flush`] hands it on.
+    /// Count one record of `raw` (`bytes`, `ts`) if `raw` is held for this chunk. The
+    /// count waits in the cache until [`RequestCache::flush`] hands it on.
     #[inline]
-    pub fn count(&mut self, raw: &RawRequest, bytes: u64, ts: Option<i64>) -> bool {
+    pub fn count(&mut self, raw: &RawRequest, bytes: u64, ts: Option<i64>) -> Lookup {
         match self.probe(raw).1 {
-            Some(e) => {
+            Some(e) if self.entries[e].chunk == self.chunk => {
                 self.entries[e].counts.add(bytes, ts);
-                true
+                Lookup::Counted
             }
-            None => false,
+            Some(e) => Lookup::Known(e),
+            None => Lookup::Unknown,
         }
     }
 
-    /// Remember `value` for `raw`. A full cache starts over empty (its waiting counts go
-    /// to `flush` first): a log whose requests change (ids in the path) keeps caching its
-    /// recent ones instead of its first ones. A request already held gets the new value;
-    /// its counts so far are handed on under the old one.
+    /// The key stored with entry `e` (from [`Lookup::Known`]).
+    pub fn key(&self, e: usize) -> &[u8] {
+        let (start, len) = self.key_spans[e];
+        &self.keys[start as usize..][..len as usize]
+    }
+
+    /// Entry `e` (from [`Lookup::Known`]) is counted at `value` in this chunk.
+    pub fn renew(&mut self, e: usize, value: u32) {
+        let entry = &mut self.entries[e];
+        debug_assert_eq!(entry.counts.records, 0);
+        entry.value = value;
+        entry.chunk = self.chunk;
+    }
+
+    /// Remember `raw`, its template `key`, and `value` for this chunk. A full cache starts
+    /// over empty (its waiting counts go to `flush` first): a log whose requests change
+    /// (ids in the path) keeps caching its recent ones instead of its first ones. A
+    /// request already held gets the new value (its counts so far are handed on under the
+    /// old one) and keeps its key, which is the same (a key is a function of the request).
     #[inline]
-    pub fn put(&mut self, raw: &RawRequest, value: u32, flush: impl FnMut(u32, Pending)) {
+    pub fn put(
+        &mut self,
+        raw: &RawRequest,
+        key: &[u8],
+        value: u32,
+        flush: impl FnMut(u32, Pending),
+    ) {
         let mut slot = match self.probe(raw) {
             (_, Some(e)) => {
                 let entry = &mut self.entries[e];
@@ -335,14 +405,14 @@ impl RequestCache {
                 }
                 entry.counts = Pending::NONE;
                 entry.value = value;
+                entry.chunk = self.chunk;
                 return;
             }
             (empty, None) => empty,
         };
-        if self.entries.len() == SLOTS {
+        if self.entries.len() == SLOTS || self.keys.len() + key.len() > u32::MAX as usize {
             self.flush(flush);
-            self.index.fill(0);
-            self.entries.clear();
+            self.clear();
             // Every slot is empty now: the probe's first one is where the request goes.
             slot = Some(raw.hash as usize & (INDEX - 1));
         }
@@ -358,9 +428,13 @@ impl RequestCache {
             method: raw.method,
             meta: raw.meta,
             value,
+            chunk: self.chunk,
             counts: Pending::NONE,
             path,
         });
+        self.key_spans
+            .push((self.keys.len() as u32, key.len() as u32));
+        self.keys.extend_from_slice(key);
         self.index[slot] = self.entries.len() as u16;
     }
 
@@ -440,7 +514,7 @@ mod tests {
             if let (Some(a), Some(b)) = (a, b) {
                 prop_assert_eq!(a == b, parts(&m1, &t1, s1) == parts(&m2, &t2, s2));
                 let mut cache = RequestCache::new();
-                cache.put(&a, 3, |_, _| {});
+                cache.put(&a, b"k", 3, |_, _| {});
                 prop_assert_eq!(cache.get(&b) == Some(3), a == b);
             }
         }
@@ -467,7 +541,7 @@ mod tests {
                     }
                     distinct_since_reset.insert(key);
                     model.insert(key, value);
-                    cache.put(&raw(key), value, |_, _| {});
+                    cache.put(&raw(key), b"k", value, |_, _| {});
                 } else {
                     prop_assert_eq!(cache.get(&raw(key)), model.get(&key).copied());
                 }
@@ -505,10 +579,10 @@ mod tests {
         let raw = |n: usize| RawRequest::new(b"GET", paths[n].as_bytes(), Some(200)).unwrap();
         let mut cache = RequestCache::new();
         for n in 0..SLOTS {
-            cache.put(&raw(n), n as u32, |_, _| {});
+            cache.put(&raw(n), b"k", n as u32, |_, _| {});
         }
         assert!((0..SLOTS).all(|n| cache.get(&raw(n)) == Some(n as u32)));
-        cache.put(&raw(SLOTS), 1, |_, _| {});
+        cache.put(&raw(SLOTS), b"k", 1, |_, _| {});
         assert_eq!(cache.get(&raw(0)), None);
         assert_eq!(cache.get(&raw(SLOTS)), Some(1));
     }
@@ -530,7 +604,7 @@ mod tests {
             .collect();
         let mut cache = RequestCache::new();
         for (v, p) in paths.iter().enumerate() {
-            cache.put(&raw(p), v as u32, |_, _| {});
+            cache.put(&raw(p), b"k", v as u32, |_, _| {});
         }
         assert_eq!(cache.entries.len(), MAX_PROBE);
         for (v, p) in paths.iter().enumerate() {

@@ -46,7 +46,7 @@ use memchr::memchr;
 
 use crate::path_classes::PathClasses;
 use crate::pipeline::{RunResult, SourceReport};
-use crate::request_cache::{Pending, RawRequest, RequestCache};
+use crate::request_cache::{Lookup, Pending, RawRequest, RequestCache};
 use crate::table::{self, Column};
 
 /// Fraction of token positions that must agree for a key to join a cluster (drain3's
@@ -156,7 +156,8 @@ impl KeyCounts {
 
     /// Count one access-log record under its [`access_key_into`] key, through `cache`: a
     /// request seen before in this chunk skips building and looking up its key, and is
-    /// counted in the cache until [`KeyCounts::flush_cache`]. After that flush the counts
+    /// counted in the cache until [`KeyCounts::flush_cache`]; one seen in an earlier chunk
+    /// (the cache outlives chunks: see [`RequestCache::begin_chunk`]) skips building it. After that flush the counts
     /// are the same as [`access_key_into`] then [`KeyCounts::add_exact`] would give.
     pub fn add_access(
         &mut self,
@@ -170,16 +171,23 @@ impl KeyCounts {
         let raw = method
             .zip(target)
             .and_then(|(m, t)| RawRequest::new(m, t, status));
-        if let Some(raw) = &raw
-            && cache.count(raw, bytes, ts)
-        {
-            return;
+        let value = |at: Option<usize>| at.map_or(u32::MAX, |i| i as u32);
+        if let Some(raw) = &raw {
+            match cache.count(raw, bytes, ts) {
+                Lookup::Counted => return,
+                Lookup::Known(e) => {
+                    // Seen in an earlier chunk: its key is known, not built again.
+                    let at = self.add_key(cache.key(e), example, bytes, ts);
+                    cache.renew(e, value(at));
+                    return;
+                }
+                Lookup::Unknown => {}
+            }
         }
         access_key_into(method, target, status, buf);
         let at = self.add_exact(buf, example, bytes, ts);
         if let Some(raw) = &raw {
-            let value = at.map_or(u32::MAX, |i| i as u32);
-            cache.put(raw, value, |v, p| self.add_pending(v, p));
+            cache.put(raw, buf, value(at), |v, p| self.add_pending(v, p));
         }
     }
 
@@ -964,10 +972,12 @@ mod tests {
     proptest::proptest! {
         /// Through the request cache or not, every record lands on the same key with the
         /// same counts, examples and order of first appearance (the cache is smaller than
-        /// the distinct requests here, so entries are evicted and re-filled).
+        /// the distinct requests here, so entries are evicted and re-filled), chunk by
+        /// chunk with one cache kept across chunks, as a worker keeps it.
         #[test]
         fn the_request_cache_changes_no_count(
             picks in proptest::collection::vec((0usize..6000, 0usize..8, 0u16..700), 1..3000),
+            cuts in proptest::collection::vec(0usize..3000, 0..4),
         ) {
             let methods: [&[u8]; 4] = [b"GET", b"POST", b"PROPPATCH", b"G\x00T"];
             let target = |i: usize, v: usize| -> Vec<u8> {
@@ -983,25 +993,37 @@ mod tests {
                     _ => format!("/\x01{}/", i % 9).into_bytes(),
                 }
             };
-            let (mut cached, mut plain) = (KeyCounts::default(), KeyCounts::default());
+            let (mut cached_all, mut plain_all) = (KeyCounts::default(), KeyCounts::default());
             let mut cache = RequestCache::new();
             let mut buf = Vec::new();
-            for (n, &(i, v, status)) in picks.iter().enumerate() {
-                let t = target(i, v);
-                let method = (i % 11 != 0).then_some(methods[i % 4]);
-                let target = (i % 13 != 0).then_some(&t[..]);
-                let status = (status < 650).then_some(status);
-                let example = format!("line {n}");
-                let ts = Some(n as i64 * 1000);
-                cached.add_access(&mut cache, (method, target, status), example.as_bytes(), 100, ts, &mut buf);
-                access_key_into(method, target, status, &mut buf);
-                plain.add_exact(&mut buf, example.as_bytes(), 100, ts);
+            let mut cuts: Vec<usize> = cuts.into_iter().filter(|&c| c < picks.len()).collect();
+            cuts.push(0);
+            cuts.push(picks.len());
+            cuts.sort_unstable();
+            for chunk in cuts.windows(2) {
+                cache.begin_chunk();
+                let (mut cached, mut plain) = (KeyCounts::default(), KeyCounts::default());
+                for n in chunk[0]..chunk[1] {
+                    let (i, v, status) = picks[n];
+                    let t = target(i, v);
+                    let method = (i % 11 != 0).then_some(methods[i % 4]);
+                    let target = (i % 13 != 0).then_some(&t[..]);
+                    let status = (status < 650).then_some(status);
+                    let example = format!("line {n}");
+                    let ts = Some(n as i64 * 1000);
+                    cached.add_access(&mut cache, (method, target, status), example.as_bytes(), 100, ts, &mut buf);
+                    access_key_into(method, target, status, &mut buf);
+                    plain.add_exact(&mut buf, example.as_bytes(), 100, ts);
+                }
+                cached.flush_cache(&mut cache);
+                proptest::prop_assert!(cache.is_flushed());
+                proptest::prop_assert!(cached.keys.iter().eq(plain.keys.iter()));
+                cached_all.merge(&cached);
+                plain_all.merge(&plain);
             }
-            cached.flush_cache(&mut cache);
-            proptest::prop_assert!(cache.is_flushed());
-            proptest::prop_assert!(cached.keys.iter().eq(plain.keys.iter()));
-            proptest::prop_assert_eq!(cached.totals(), plain.totals());
-            proptest::prop_assert_eq!(cached.other, plain.other);
+            proptest::prop_assert!(cached_all.keys.iter().eq(plain_all.keys.iter()));
+            proptest::prop_assert_eq!(cached_all.totals(), plain_all.totals());
+            proptest::prop_assert_eq!(cached_all.other, plain_all.other);
         }
     }
 
