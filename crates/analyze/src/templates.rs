@@ -1003,8 +1003,7 @@ mod tests {
             for chunk in cuts.windows(2) {
                 cache.begin_chunk();
                 let (mut cached, mut plain) = (KeyCounts::default(), KeyCounts::default());
-                for n in chunk[0]..chunk[1] {
-                    let (i, v, status) = picks[n];
+                for (n, &(i, v, status)) in picks.iter().enumerate().take(chunk[1]).skip(chunk[0]) {
                     let t = target(i, v);
                     let method = (i % 11 != 0).then_some(methods[i % 4]);
                     let target = (i % 13 != 0).then_some(&t[..]);
