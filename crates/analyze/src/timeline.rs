@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
-use crate::sketch::QuantileSketch;
+use crate::sketch::{BinCache, QuantileSketch};
 use crate::table::{self, Column};
 
 const SEC: i64 = 1_000_000;
@@ -45,7 +45,7 @@ pub struct BucketStats {
 
 impl BucketStats {
     #[inline]
-    fn observe(&mut self, ev: &Event, status: Option<u16>) {
+    fn observe(&mut self, ev: &Event, status: Option<u16>, cache: &mut BinCache) {
         self.records += 1;
         self.bytes += ev.len;
         if ev.is_error_given(status) {
@@ -57,7 +57,7 @@ impl BucketStats {
             self.status[(s / 100 - 2) as usize] += 1;
         }
         if let Some(ms) = ev.latency_ms() {
-            self.latency.add(ms);
+            self.latency.add_cached(ms, cache);
         }
     }
 
@@ -93,6 +93,8 @@ pub struct Timeline {
     /// Records with any HTTP status (1xx and odd ones included): whether the source's format
     /// has statuses at all.
     with_status: u64,
+    /// The latency bins of recent values (a cache: no part of the counts).
+    latency_bins: BinCache,
 }
 
 /// Equal when they hold the same counts, whether or not the last bucket is settled.
@@ -153,7 +155,7 @@ impl Timeline {
             }
             None => &mut self.untimed,
         };
-        bucket.observe(ev, status);
+        bucket.observe(ev, status, &mut self.latency_bins);
     }
 
     fn put_back(&mut self, bucket: Option<(Micros, BucketStats)>) {
