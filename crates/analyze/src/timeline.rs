@@ -158,6 +158,8 @@ impl Timeline {
         bucket.observe(ev, status, &mut self.latency_bins);
     }
 
+    /// A bucket that is no longer filled goes to the map, its latency bins sparse (see
+    /// [`QuantileSketch::compact`]: the map holds many buckets).
     fn put_back(&mut self, bucket: Option<(Micros, BucketStats)>) {
         if let Some((start, b)) = bucket {
             self.buckets.entry(start).or_default().merge(&b);
