@@ -87,20 +87,18 @@ impl QuantileSketch {
     /// Count one value (ms). NaN and infinities are ignored.
     #[inline]
     pub fn add(&mut self, x: f64) {
-        if !x.is_finite() {
-            return;
-        }
-        self.count += 1;
-        if x <= ZERO_MAX {
-            self.zero += 1;
-            return;
-        }
-        self.count_bin(Self::index(x));
+        self.add_with(x, Self::index);
     }
 
     /// [`QuantileSketch::add`], with the bin looked up in `cache` first: the same counts.
     #[inline]
     pub fn add_cached(&mut self, x: f64, cache: &mut BinCache) {
+        self.add_with(x, |x| cache.index(x));
+    }
+
+    /// Count `x`, its bin (when it has one) from `index`.
+    #[inline]
+    fn add_with(&mut self, x: f64, index: impl FnOnce(f64) -> i32) {
         if !x.is_finite() {
             return;
         }
@@ -109,7 +107,7 @@ impl QuantileSketch {
             self.zero += 1;
             return;
         }
-        self.count_bin(cache.index(x));
+        self.count_bin(index(x));
     }
 
     #[inline]
