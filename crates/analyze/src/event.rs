@@ -181,17 +181,46 @@ fn suffix_by_search(rest: &[u8]) -> Option<f64> {
 }
 
 /// The number after a timing key (an optional opening quote, then digits and dots) as
-/// [`seconds_ms`] reads it, in one pass over its bytes instead of three (finding its end,
-/// checking its bytes, reading them): this runs on every nginx line that logs `rt=`.
+/// [`seconds_ms`] reads it: this runs on every nginx line that logs `rt=`.
 #[inline]
 fn timing_ms(value: &[u8]) -> Option<f64> {
     let v = value.strip_prefix(b"\"").unwrap_or(value);
+    leading_seconds_ms(v).1
+}
+
+/// `10^k` for the `k <= 15` decimals [`leading_seconds_ms`] reads: each exact in an `f64`,
+/// so the same bits `10f64.powi(k)` gives (its squarings and products are exact too),
+/// without its call per line.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// `0.123` seconds to milliseconds; digits and one dot only (see [`leading_seconds_ms`]).
+fn seconds_ms(v: &[u8]) -> Option<f64> {
+    match leading_seconds_ms(v) {
+        (end, ms) if end == v.len() => ms,
+        _ => None,
+    }
+}
+
+/// The run of digits and dots `v` starts with: its length, and its value read as seconds
+/// to milliseconds (`None` for an empty run, one over 20 bytes, or one the parse declines,
+/// such as `1.2.3`), in one pass over its bytes.
+///
+/// This runs on every access line that logs a request time. The usual value (at most 15
+/// digits, one dot) is read as an integer `m` and a count `k` of decimals, and `m / 10^k`
+/// is one division: with `m < 2^53` and `k <= 22` both are exact in an `f64` and the
+/// quotient is correctly rounded, which is exactly what `str::parse::<f64>` returns
+/// (Clinger's fast path), so the result is the same to the bit (a proptest holds it to
+/// the parse). Anything else takes the parse.
+#[inline]
+fn leading_seconds_ms(v: &[u8]) -> (usize, Option<f64>) {
     let (mut m, mut digits, mut decimals, mut dots) = (0u64, 0u32, 0usize, 0u32);
     let mut end = 0;
     for &b in v {
         match b {
             b'0'..=b'9' => {
-                // Wrapping: past 15 digits `m` is not used.
+                // Wrapping: past 15 digits `m` is not used (20 digits overflowed it).
                 m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
                 digits += 1;
                 decimals += usize::from(dots == 1);
@@ -202,50 +231,13 @@ fn timing_ms(value: &[u8]) -> Option<f64> {
         end += 1;
     }
     if end == 0 || end > 20 {
-        return None;
+        return (end, None);
     }
     if dots <= 1 && (1..=15).contains(&digits) {
         // `decimals <= digits <= 15`.
-        return Some(m as f64 / POW10[decimals] * 1000.0);
+        return (end, Some(m as f64 / POW10[decimals] * 1000.0));
     }
-    seconds_ms_parsed(&v[..end])
-}
-
-/// `10^k` for the `k <= 15` decimals [`seconds_ms`] reads: each exact in an `f64`, so the
-/// same bits `10f64.powi(k)` gives (its squarings and products are exact too), without its
-/// call per line.
-const POW10: [f64; 16] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-];
-
-/// `0.123` seconds to milliseconds; digits and one dot only.
-///
-/// This runs on every access line that logs a request time. The usual value (at most 15
-/// digits, one dot) is read as an integer `m` and a count `k` of decimals, and `m / 10^k`
-/// is one division: with `m < 2^53` and `k <= 22` both are exact in an `f64` and the
-/// quotient is correctly rounded, which is exactly what `str::parse::<f64>` returns
-/// (Clinger's fast path), so the result is the same to the bit (a proptest holds it to
-/// the parse). Anything else takes the parse.
-fn seconds_ms(v: &[u8]) -> Option<f64> {
-    if v.is_empty() || v.len() > 20 || !v.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        return None;
-    }
-    let (mut m, mut digits, mut decimals, mut dots) = (0u64, 0u32, 0i32, 0u32);
-    for &b in v {
-        if b == b'.' {
-            dots += 1;
-        } else {
-            // Wrapping: past 15 digits `m` is not used (20 digits overflowed it).
-            m = m.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
-            digits += 1;
-            decimals += i32::from(dots == 1);
-        }
-    }
-    if dots <= 1 && (1..=15).contains(&digits) {
-        // `decimals <= digits <= 15`.
-        return Some(m as f64 / POW10[decimals as usize] * 1000.0);
-    }
-    seconds_ms_parsed(v)
+    (end, seconds_ms_parsed(&v[..end]))
 }
 
 /// [`seconds_ms`] the plain way: the reference, and the way for what the fast one declines.
