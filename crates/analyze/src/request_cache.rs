@@ -394,12 +394,11 @@ impl RequestCache {
         raw: &RawRequest,
         key: &[u8],
         value: u32,
-        flush: impl FnMut(u32, Pending),
+        mut flush: impl FnMut(u32, Pending),
     ) {
         let mut slot = match self.probe(raw) {
             (_, Some(e)) => {
                 let entry = &mut self.entries[e];
-                let mut flush = flush;
                 if entry.counts.records > 0 {
                     flush(entry.value, entry.counts);
                 }

@@ -23,7 +23,7 @@
 //! **Memory.** Bins are stored sparsely (only those that hold a value), sorted by index, 16
 //! bytes each. Indexes are clamped to [`MIN_INDEX`]`..=`[`MAX_INDEX`], so a sketch never
 //! holds more than [`MAX_BINS`] = 1498 bins: at most 23,968 bytes of bins (32 KiB of
-//! allocated capacity with `Vec`'s doubling), plus 48 bytes inline. An empty sketch
+//! allocated capacity with `Vec`'s doubling), plus 56 bytes inline. An empty sketch
 //! allocates nothing.
 //!
 //! **Filling fast.** Finding a value's bin among the sparse ones is a binary search, whose
@@ -440,6 +440,12 @@ mod tests {
                 assert_within_alpha("edge", &[x]);
             }
         }
+    }
+
+    /// The inline size the module docs state.
+    #[test]
+    fn inline_size_is_as_documented() {
+        assert_eq!(std::mem::size_of::<QuantileSketch>(), 56);
     }
 
     /// Filled past [`DENSE_AT`] bins a sketch is dense; it answers, merges (dense into

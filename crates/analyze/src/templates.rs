@@ -157,8 +157,9 @@ impl KeyCounts {
     /// Count one access-log record under its [`access_key_into`] key, through `cache`: a
     /// request seen before in this chunk skips building and looking up its key, and is
     /// counted in the cache until [`KeyCounts::flush_cache`]; one seen in an earlier chunk
-    /// (the cache outlives chunks: see [`RequestCache::begin_chunk`]) skips building it. After that flush the counts
-    /// are the same as [`access_key_into`] then [`KeyCounts::add_exact`] would give.
+    /// (the cache outlives chunks: see [`RequestCache::begin_chunk`]) skips building it.
+    /// After that flush the counts are the same as [`access_key_into`] then
+    /// [`KeyCounts::add_exact`] would give.
     pub fn add_access(
         &mut self,
         cache: &mut RequestCache,
