@@ -34,6 +34,7 @@ pub mod request_cache;
 pub mod second_set;
 pub mod sketch;
 pub mod sockets;
+pub mod spill;
 pub mod stats;
 pub mod table;
 pub mod templates;
