@@ -199,6 +199,18 @@ fn t3_drop_attributes_the_drops_and_finds_the_cancel_bursts() {
                 .as_u64()
                 .unwrap()
     );
+    // The storm's WebSocket handshakes that the serve reset (answered 5xx beside a
+    // `connection reset by peer`) are Traefik-only rows, each a serve stall: the marker in
+    // the bundle, not the status alone, decides it.
+    let storm = drops
+        .iter()
+        .filter(|r| s(r, "layers") == "traefik")
+        .filter(|r| s(r, "verdict").starts_with("serve_stall"))
+        .count() as u64;
+    assert!(
+        storm >= e["truth"]["storm_handshake_resets"].as_u64().unwrap(),
+        "{storm} Traefik-only serve stalls"
+    );
     // Every short dispatch socket is one drop row.
     let with_dispatch = drops
         .iter()

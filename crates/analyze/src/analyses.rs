@@ -82,7 +82,7 @@ impl Analyzer {
 }
 
 /// The analyses' state for one source.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Analyses {
     pub bursts: BurstCounts,
     pub findings: Findings,

@@ -29,7 +29,8 @@
 use coroner_parse::timestamp::Micros;
 
 use crate::bursts::{BurstCounts, BurstRow};
-use crate::sockets::{Layer, SocketRow};
+use crate::sockets::{Layer, SocketEnd, SocketRow};
+use crate::spill::{self, Reader, Record};
 use crate::table::{self, Column};
 
 /// Indices (into the run's burst signatures) of the serve-side markers.
@@ -40,17 +41,22 @@ pub const SERVE_MARKERS: [&str; 4] = [
     "no live upstreams",
 ];
 
-/// Every verdict, and the same with `+burst` (a drop row holds one of these, not a copy).
-const VERDICTS: [(&str, &str); 5] = [
-    ("serve_stall", "serve_stall+burst"),
-    ("traefik_or_dispatch", "traefik_or_dispatch+burst"),
-    ("last_mile", "last_mile+burst"),
-    ("cloudflare_edge", "cloudflare_edge+burst"),
-    ("unknown", "unknown+burst"),
+/// Every verdict, each followed by the same with `+burst` (a drop row holds one of these,
+/// not a copy).
+pub const VERDICT_NAMES: [&str; 10] = [
+    "serve_stall",
+    "serve_stall+burst",
+    "traefik_or_dispatch",
+    "traefik_or_dispatch+burst",
+    "last_mile",
+    "last_mile+burst",
+    "cloudflare_edge",
+    "cloudflare_edge+burst",
+    "unknown",
+    "unknown+burst",
 ];
 
-/// One row of `drops.parquet`. A bundle can hold millions: the row is kept small (the
-/// verdict is a static string, the layers a set of bits).
+/// One row of `drops.parquet` as written: evidence spelled out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Drop {
     pub ts: Option<Micros>,
@@ -74,6 +80,197 @@ impl Drop {
     }
 }
 
+/// A drop as attribution finds it: the lines that saw it as (source index, offset), so a
+/// run with millions of drops keeps a few bytes each (spilled, see `spill.rs`) and spells
+/// the evidence out only when the table is written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DropRow {
+    pub ts: Micros,
+    pub duration_ms: Option<f64>,
+    /// Index into [`VERDICT_NAMES`].
+    verdict: u8,
+    pub layer_set: u8,
+    /// The anchor's line first; `members` of them are set.
+    lines: [(u32, u64); 3],
+    members: u8,
+}
+
+impl DropRow {
+    pub fn verdict(&self) -> &'static str {
+        VERDICT_NAMES[usize::from(self.verdict)]
+    }
+
+    /// `source@offset` of each line, `; `-separated; `names[i]` is source `i`'s name.
+    pub fn evidence(&self, names: &[&str]) -> String {
+        let mut out = String::new();
+        for (n, &(source, offset)) in self.lines[..usize::from(self.members)].iter().enumerate() {
+            if n > 0 {
+                out.push_str("; ");
+            }
+            let name = names.get(source as usize).copied().unwrap_or("?");
+            out.push_str(name);
+            out.push('@');
+            out.push_str(&offset.to_string());
+        }
+        out
+    }
+
+    pub fn render(&self, names: &[&str]) -> Drop {
+        Drop {
+            ts: Some(self.ts),
+            duration_ms: self.duration_ms,
+            verdict: self.verdict(),
+            layer_set: self.layer_set,
+            evidence: self.evidence(names).into_boxed_str(),
+        }
+    }
+}
+
+impl Record for DropRow {
+    fn encode(&self, out: &mut Vec<u8>) {
+        spill::put_u64(out, self.ts as u64);
+        spill::put_opt_f64(out, self.duration_ms);
+        out.extend_from_slice(&[self.verdict, self.layer_set, self.members]);
+        for &(source, offset) in &self.lines[..usize::from(self.members)] {
+            out.extend_from_slice(&source.to_le_bytes());
+            spill::put_u64(out, offset);
+        }
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Option<DropRow> {
+        let ts = r.i64()?;
+        let duration_ms = spill::opt_f64(r)?;
+        let (verdict, layer_set, members) = (r.u8()?, r.u8()?, r.u8()?);
+        if usize::from(verdict) >= VERDICT_NAMES.len() || members > 3 {
+            return None;
+        }
+        let mut lines = [(0, 0); 3];
+        for line in &mut lines[..usize::from(members)] {
+            *line = (r.u32()?, r.u64()?);
+        }
+        Some(DropRow {
+            ts,
+            duration_ms,
+            verdict,
+            layer_set,
+            lines,
+            members,
+        })
+    }
+}
+
+/// How a `dispatch` end was closed, the one part of its cause the verdicts read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Close {
+    Graceful,
+    UpstreamClosed,
+    DownstreamClosed,
+    Other,
+}
+
+impl Close {
+    fn of(cause: &str) -> Close {
+        match cause {
+            "graceful" => Close::Graceful,
+            "upstream_closed" => Close::UpstreamClosed,
+            "downstream_closed" => Close::DownstreamClosed,
+            _ => Close::Other,
+        }
+    }
+}
+
+/// What attribution reads of one socket end with a time: the reference ([`drops`]) and
+/// the window ([`crate::drop_window`]) both line these up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EndKey {
+    pub ts: Micros,
+    /// The end's place among the run's ends (sources in order, each in arrival order):
+    /// what orders equal times, and breaks ties between equally close candidates.
+    pub ord: u64,
+    pub layer: Layer,
+    pub duration_ms: Option<f64>,
+    pub close: Close,
+    pub status: Option<u16>,
+    /// The end's source (index in the run's list of sources) and its record's offset.
+    pub source: u32,
+    pub offset: u64,
+}
+
+impl EndKey {
+    /// The key of `end` (None without a time: such an end cannot be lined up).
+    pub fn of(end: &SocketEnd, ord: u64, source: u32) -> Option<EndKey> {
+        Some(EndKey {
+            ts: end.ts?,
+            ord,
+            layer: end.layer,
+            duration_ms: end.duration_ms,
+            close: Close::of(&end.cause),
+            status: end.status,
+            source,
+            offset: end.offset,
+        })
+    }
+
+    /// Shorter than the run's `--short-ms`.
+    pub fn short(&self, short_ms: f64) -> bool {
+        self.duration_ms.is_some_and(|d| d < short_ms)
+    }
+
+    /// Many logs stamp whole seconds (cloudflared's console, CLF): such a time means
+    /// "somewhere in [s, s+1)", so it is compared by the middle of its second ...
+    pub fn mid(&self) -> Micros {
+        self.ts + self.slack()
+    }
+
+    /// ... with half a second more slack.
+    pub fn slack(&self) -> Micros {
+        if self.ts.rem_euclid(1_000_000) == 0 {
+            500_000
+        } else {
+            0
+        }
+    }
+
+    /// Within the skew of `at`.
+    pub fn near(&self, at: Micros, skew_us: i64) -> bool {
+        (self.mid() - at).abs() <= skew_us + self.slack()
+    }
+}
+
+impl Record for EndKey {
+    fn encode(&self, out: &mut Vec<u8>) {
+        spill::put_u64(out, self.ts as u64);
+        spill::put_u64(out, self.ord);
+        out.extend_from_slice(&[self.layer as u8, self.close as u8]);
+        spill::put_opt_f64(out, self.duration_ms);
+        spill::put_opt_i64(out, self.status.map(i64::from));
+        out.extend_from_slice(&self.source.to_le_bytes());
+        spill::put_u64(out, self.offset);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Option<EndKey> {
+        Some(EndKey {
+            ts: r.i64()?,
+            ord: r.u64()?,
+            layer: Layer::from_u8(r.u8()?)?,
+            close: match r.u8()? {
+                0 => Close::Graceful,
+                1 => Close::UpstreamClosed,
+                2 => Close::DownstreamClosed,
+                3 => Close::Other,
+                _ => return None,
+            },
+            duration_ms: spill::opt_f64(r)?,
+            status: match spill::opt_i64(r)? {
+                Some(s) => Some(u16::try_from(s).ok()?),
+                None => None,
+            },
+            source: r.u32()?,
+            offset: r.u64()?,
+        })
+    }
+}
+
 /// What the attribution needs besides the socket ends.
 pub struct DropContext<'a> {
     pub short_ms: f64,
@@ -88,45 +285,40 @@ pub struct DropContext<'a> {
     pub cloudflared_present: bool,
 }
 
+/// The reference attribution, on every end at once in memory: the rules above as plainly
+/// as they read. The run uses [`crate::drop_window`], which holds only a window of ends
+/// and is tested to give exactly these rows.
 pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
-    // Ends with a time, in time order (stable: source order, then arrival).
-    let mut idx: Vec<usize> = (0..rows.len())
-        .filter(|&i| rows[i].end.ts.is_some())
+    let mut names: Vec<&str> = Vec::new();
+    let keys: Vec<EndKey> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            if names.last() != Some(&r.source) {
+                names.push(r.source);
+            }
+            EndKey::of(r.end, i as u64, names.len() as u32 - 1)
+        })
         .collect();
-    idx.sort_by_key(|&i| rows[i].end.ts);
-    let ts = |i: usize| rows[i].end.ts.unwrap_or(0);
+    // Ends in time order (stable: source order, then arrival).
+    let mut idx: Vec<usize> = (0..keys.len()).collect();
+    idx.sort_by_key(|&i| keys[i].ts);
+    let ts = |i: usize| keys[i].ts;
     let of = |layer: &[Layer]| -> Vec<usize> {
         idx.iter()
             .copied()
-            .filter(|&i| layer.contains(&rows[i].end.layer))
+            .filter(|&i| layer.contains(&keys[i].layer))
             .collect()
     };
     let dispatch = of(&[Layer::Dispatch]);
     let proxies = of(&[Layer::Traefik, Layer::Nginx]);
     let edge = of(&[Layer::Cloudflared]);
     let streaming = of(&[Layer::MastodonStreaming]);
-    let mut used = vec![false; rows.len()];
-    let short = |i: usize| rows[i].end.duration_ms.is_some_and(|d| d < cx.short_ms);
-
-    // Many logs stamp whole seconds (cloudflared's console, CLF): such a time means
-    // "somewhere in [s, s+1)", so it is compared by the middle of its second, with half a
-    // second more slack.
-    let mid = |i: usize| {
-        let t = ts(i);
-        if t.rem_euclid(1_000_000) == 0 {
-            t + 500_000
-        } else {
-            t
-        }
-    };
-    let slack = |i: usize| {
-        if ts(i).rem_euclid(1_000_000) == 0 {
-            500_000
-        } else {
-            0
-        }
-    };
-    let near = |i: usize, at: Micros| (mid(i) - at).abs() <= cx.skew_us + slack(i);
+    let mut used = vec![false; keys.len()];
+    let short = |i: usize| keys[i].short(cx.short_ms);
+    let mid = |i: usize| keys[i].mid();
+    let slack = |i: usize| keys[i].slack();
+    let near = |i: usize, at: Micros| keys[i].near(at, cx.skew_us);
     // The unused row of `pool` close to `at` with the lowest `score`.
     let closest = |pool: &[usize], used: &[bool], at: Micros, score: &dyn Fn(usize) -> f64| {
         let lo = pool.partition_point(|&i| ts(i) < at - cx.skew_us - 1_000_000);
@@ -138,7 +330,6 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
             .min_by(|&a, &b| score(a).total_cmp(&score(b)).then(a.cmp(&b)))
     };
 
-    let mut out = Vec::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     let bursts = BurstSeconds::new(cx.bursts);
     for &d in &dispatch {
@@ -147,11 +338,8 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
         }
         used[d] = true;
         let mut group = vec![d];
-        let dur = rows[d].end.duration_ms.unwrap_or(0.0);
-        let score = |i: usize| {
-            (mid(i) - ts(d)).abs() as f64 / 1000.0
-                + (rows[i].end.duration_ms.unwrap_or(dur) - dur).abs()
-        };
+        let dur = keys[d].duration_ms.unwrap_or(0.0);
+        let score = |i: usize| proxy_score(&keys[i], keys[d].ts, dur);
         if let Some(p) = closest(&proxies, &used, ts(d), &score) {
             used[p] = true;
             group.push(p);
@@ -165,18 +353,14 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
     }
     for pool in [&proxies, &streaming] {
         for &p in pool.iter() {
-            if !short(p) || used[p] {
-                continue;
-            }
-            // A WebSocket path answered 2xx-4xx was refused, not dropped: no row.
-            if rows[p].end.status.is_some_and(|s| s != 101 && s < 500) {
+            if !short(p) || used[p] || refused(&keys[p]) {
                 continue;
             }
             used[p] = true;
             let mut group = vec![p];
             let at = mid(p);
             let gap = |i: usize| (mid(i) - at).abs() as f64;
-            if rows[p].end.layer != Layer::MastodonStreaming
+            if keys[p].layer != Layer::MastodonStreaming
                 && let Some(c) = closest(&edge, &used, at, &gap)
             {
                 used[c] = true;
@@ -196,7 +380,7 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
             .iter()
             .take_while(|&&i| ts(i) <= at + cx.skew_us + 1_000_000)
             .any(|&i| {
-                rows[i].end.layer != Layer::Cloudflared
+                keys[i].layer != Layer::Cloudflared
                     && (mid(i) - at).abs() <= cx.skew_us + slack(i) + slack(c)
             });
         if !seen_elsewhere {
@@ -204,30 +388,39 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
             groups.push(vec![c]);
         }
     }
-    for group in groups {
-        if let Some(d) = verdict(
-            rows,
-            &group,
-            cx,
-            &bursts,
-            !dispatch.is_empty() || !proxies.is_empty(),
-        ) {
-            out.push(d);
-        }
-    }
+    let others = !dispatch.is_empty() || !proxies.is_empty();
+    let mut out: Vec<Drop> = groups
+        .iter()
+        .filter_map(|group| {
+            let members: Vec<EndKey> = group.iter().map(|&i| keys[i]).collect();
+            verdict(&members, cx, &bursts, others).map(|d| d.render(&names))
+        })
+        .collect();
     out.sort_by(|a, b| a.ts.cmp(&b.ts).then(a.evidence.cmp(&b.evidence)));
     out
+}
+
+/// How well a Traefik/nginx end matches a dispatch anchor ending at `at` after `dur` ms:
+/// ms apart in end time plus ms apart in duration (lower is closer).
+pub fn proxy_score(candidate: &EndKey, at: Micros, dur: f64) -> f64 {
+    (candidate.mid() - at).abs() as f64 / 1000.0
+        + (candidate.duration_ms.unwrap_or(dur) - dur).abs()
+}
+
+/// A WebSocket path answered 2xx-4xx was refused, not dropped: no row.
+pub fn refused(end: &EndKey) -> bool {
+    end.status.is_some_and(|s| s != 101 && s < 500)
 }
 
 /// The time covered by any `*` burst, as sorted disjoint `[start, end)` runs: a bundle can
 /// hold thousands of bursts and hundreds of thousands of drops, so each drop asks with a
 /// binary search instead of a pass over every burst row.
-struct BurstSeconds {
+pub struct BurstSeconds {
     runs: Vec<(Micros, Micros)>,
 }
 
 impl BurstSeconds {
-    fn new(rows: &[BurstRow]) -> BurstSeconds {
+    pub fn new(rows: &[BurstRow]) -> BurstSeconds {
         let mut all: Vec<(Micros, Micros)> = rows
             .iter()
             .filter(|b| b.source == "*" && b.start < b.end)
@@ -245,31 +438,27 @@ impl BurstSeconds {
     }
 
     /// Whether some `*` burst covers `ts` (what [`BurstRow::covers`] says of any of them).
-    fn covers(&self, ts: Micros) -> bool {
+    pub fn covers(&self, ts: Micros) -> bool {
         let after = self.runs.partition_point(|&(start, _)| start <= ts);
         after > 0 && ts < self.runs[after - 1].1
     }
 }
 
-fn verdict(
-    rows: &[SocketRow],
-    group: &[usize],
+/// The verdict of a lined-up group (the anchor first), or None for a group that is not a
+/// drop (a short graceful close). `others`: the bundle has dispatch or Traefik/nginx ends.
+pub fn verdict(
+    group: &[EndKey],
     cx: &DropContext,
     bursts: &BurstSeconds,
     others: bool,
-) -> Option<Drop> {
-    let anchor = rows[group[0]].end;
-    let ts = anchor.ts?;
-    let find = |layers: &[Layer]| {
-        group
-            .iter()
-            .map(|&i| rows[i].end)
-            .find(|e| layers.contains(&e.layer))
-    };
+) -> Option<DropRow> {
+    let anchor = group.first()?;
+    let ts = anchor.ts;
+    let find = |layers: &[Layer]| group.iter().find(|e| layers.contains(&e.layer));
     let dispatch = find(&[Layer::Dispatch]);
     let proxy = find(&[Layer::Traefik, Layer::Nginx]);
     let edge = find(&[Layer::Cloudflared]);
-    if dispatch.is_some_and(|d| d.cause == "graceful") {
+    if dispatch.is_some_and(|d| d.close == Close::Graceful) {
         return None;
     }
     let marker = {
@@ -278,50 +467,43 @@ fn verdict(
         (first..=last).any(|s| cx.counts.count_at(cx.markers, s * 1_000_000) > 0)
     };
     let handshake_5xx = proxy.is_some_and(|p| p.status.is_some_and(|s| s >= 500));
-    let base = if dispatch.is_some_and(|d| d.cause == "upstream_closed") || marker {
-        "serve_stall"
+    let base = if dispatch.is_some_and(|d| d.close == Close::UpstreamClosed) || marker {
+        0 // serve_stall
     } else if handshake_5xx {
-        "traefik_or_dispatch"
+        1 // traefik_or_dispatch
     } else if let Some(d) = dispatch {
-        if d.cause == "downstream_closed" {
+        if d.close == Close::DownstreamClosed {
             if proxy.is_some() && cx.cloudflared_present && edge.is_none() {
-                "traefik_or_dispatch"
+                1
             } else {
-                "last_mile"
+                2 // last_mile
             }
         } else {
-            "unknown"
+            4 // unknown
         }
     } else if proxy.is_some() {
         match (edge.is_some(), cx.cloudflared_present) {
-            (true, _) => "last_mile",
-            (false, true) => "traefik_or_dispatch",
-            (false, false) => "unknown",
+            (true, _) => 2,
+            (false, true) => 1,
+            (false, false) => 4,
         }
     } else if anchor.layer == Layer::Cloudflared && others {
-        "cloudflare_edge"
+        3 // cloudflare_edge
     } else {
-        "unknown"
+        4
     };
     let burst = bursts.covers(ts);
-    let (plain, with_burst) = VERDICTS
-        .iter()
-        .copied()
-        .find(|(v, _)| *v == base)
-        .unwrap_or(VERDICTS[VERDICTS.len() - 1]);
-    Some(Drop {
-        ts: Some(ts),
+    let mut lines = [(0, 0); 3];
+    for (line, e) in lines.iter_mut().zip(group) {
+        *line = (e.source, e.offset);
+    }
+    Some(DropRow {
+        ts,
         duration_ms: anchor.duration_ms,
-        verdict: if burst { with_burst } else { plain },
-        layer_set: group
-            .iter()
-            .fold(0, |set, &i| set | 1 << rows[i].end.layer as u8),
-        evidence: group
-            .iter()
-            .map(|&i| format!("{}@{}", rows[i].source, rows[i].end.offset))
-            .collect::<Vec<_>>()
-            .join("; ")
-            .into_boxed_str(),
+        verdict: base * 2 + u8::from(burst),
+        layer_set: group.iter().fold(0, |set, e| set | 1 << e.layer as u8),
+        lines,
+        members: group.len().min(3) as u8,
     })
 }
 

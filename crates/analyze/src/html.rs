@@ -802,7 +802,7 @@ fn section_sockets(out: &mut String, config: &RunConfig, inc: &Incident) {
         out.push_str("<p class=\"empty\">No long-lived connection (WebSocket, streaming) ended in these logs.</p>\n</section>\n");
         return;
     }
-    let short = inc.short_by_layer(short_ms);
+    let short = &inc.short;
     w!(
         out,
         "<p class=\"note\">Sockets per duration bucket (upper bound; <code>socket_histogram.parquet</code>), one chart per layer and cause. Red: shorter than {} (a drop the user felt). {}</p>\n",
@@ -1377,7 +1377,7 @@ mod tests {
 
     fn render_run(result: &RunResult) -> String {
         let config = RunConfig::default();
-        let inc = Incident::of(result, &config);
+        let inc = Incident::of(result, &config).unwrap();
         let templates = template_rows(result, config.top);
         let head = headline(&inc, &templates, &[], config.analysis.short_ms as f64);
         render(result, &config, &inc, &templates, &head)
@@ -1388,7 +1388,7 @@ mod tests {
         let (_dir, result) = run_logs("doc", &bundle());
         assert!(!result.had_errors());
         let config = RunConfig::default();
-        let inc = Incident::of(&result, &config);
+        let inc = Incident::of(&result, &config).unwrap();
         // The bundle gives what each section draws.
         assert!(inc.bursts.iter().any(|b| b.signature == "HTTP 502"));
         assert!(inc.findings.iter().any(|f| f.found.kind == Kind::OomKill));
@@ -1496,7 +1496,7 @@ mod tests {
 
         // And straight into every table the report draws from.
         result.sources[0].name = format!("{name}{HOSTILE}");
-        let mut inc = Incident::of(&result, &config);
+        let mut inc = Incident::of(&result, &config).unwrap();
         assert!(!inc.findings.is_empty() && !inc.histogram.is_empty());
         inc.findings.push(FindingRow {
             source: HOSTILE.into(),

@@ -7,18 +7,34 @@ use coroner_parse::format::{Envelope, Payload};
 use crate::bursts::{BurstCounts, BurstRow, burst_rows, signature_names};
 use crate::captures::{StateRow, TimewaitRow, state_rows, timewait_rows};
 use crate::config::RunConfig;
-use crate::drops::{Drop, DropContext, SERVE_MARKERS, drops};
+use crate::drop_window::{Attribution, ByTime};
+use crate::drops::{DropContext, DropRow, EndKey, SERVE_MARKERS, VERDICT_NAMES};
 use crate::findings::{FindingRow, Kind, human_secs};
 use crate::pipeline::RunResult;
-use crate::sockets::{HistogramRow, Layer, SocketRow, histogram};
+use crate::sockets::{Histogram, HistogramRow, Layer, SocketEnds};
+use crate::spill::{SortedSpill, Spill};
 use crate::templates::TemplateRow;
 
-/// Every incident table of a run.
+/// Every incident table of a run. The tables that grow with the bundle (socket ends,
+/// drops) are not held as rows: the ends stay in their sources' spills, the drops in one
+/// of their own, and are read back a slice at a time when written.
 pub struct Incident<'r> {
     pub bursts: Vec<BurstRow>,
-    pub sockets: Vec<SocketRow<'r>>,
+    /// The sources (not archives), in `sources.parquet` order: what `source` indices in
+    /// drop rows point to.
+    pub names: Vec<&'r str>,
+    /// Each source's socket ends, as `names`.
+    pub sockets: Vec<&'r SocketEnds>,
     pub histogram: Vec<HistogramRow>,
-    pub drops: Vec<Drop>,
+    /// Short ends (below `--short-ms`) per layer.
+    pub short: Vec<(Layer, u64)>,
+    pub drops: Spill<DropRow>,
+    /// Drop rows per verdict, as [`VERDICT_NAMES`].
+    pub verdicts: [u64; VERDICT_NAMES.len()],
+    /// Ends left out of the drop attribution: the temporary file for sorting them failed.
+    pub unsorted: u64,
+    /// Why (the first error).
+    pub spill_error: Option<String>,
     pub findings: Vec<FindingRow>,
     pub states: Vec<StateRow>,
     pub timewait: Vec<TimewaitRow>,
@@ -30,29 +46,49 @@ pub struct Incident<'r> {
 pub const EXHAUSTION_UTILIZATION: f64 = 0.9;
 
 impl<'r> Incident<'r> {
-    pub fn of(result: &'r RunResult, config: &RunConfig) -> Incident<'r> {
+    /// The incident tables of `result`. Fails only when rows spilled to a temporary file
+    /// cannot be read back.
+    pub fn of(result: &'r RunResult, config: &RunConfig) -> Result<Incident<'r>, String> {
         // The names the pass counted under (its Analyzer built them the same way).
-        let names = signature_names(&config.analysis.bursts);
+        let signatures = signature_names(&config.analysis.bursts);
         let sources: Vec<_> = result.sources.iter().filter(|s| !s.archive).collect();
         let counts: Vec<(&str, &BurstCounts)> = sources
             .iter()
             .map(|s| (s.name.as_str(), &s.analyses.bursts))
             .collect();
-        let bursts = burst_rows(&counts, &names, config.analysis.burst_threshold);
+        let bursts = burst_rows(&counts, &signatures, config.analysis.burst_threshold);
         let mut all = BurstCounts::default();
         for (_, c) in &counts {
             all.merge(c);
         }
-        let sockets: Vec<SocketRow> = sources
-            .iter()
-            .flat_map(|s| {
-                s.analyses.sockets.ends.iter().map(|end| SocketRow {
-                    source: s.name.as_str(),
-                    end,
-                })
-            })
-            .collect();
-        let histogram = histogram(&sockets);
+        let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+        let sockets: Vec<&SocketEnds> = sources.iter().map(|s| &s.analyses.sockets).collect();
+        // One read of every end: the histogram, the short counts, and the keys drop
+        // attribution lines up, sorted by time (in memory for an ordinary run, by sorted
+        // runs in a temporary file for tens of millions).
+        let short_ms = config.analysis.short_ms as f64;
+        let mut histogram = Histogram::default();
+        let mut short: std::collections::BTreeMap<Layer, u64> = Default::default();
+        let mut keys: SortedSpill<ByTime> = SortedSpill::default();
+        let mut others = false;
+        let mut ord = 0u64;
+        for (source, ends) in sockets.iter().enumerate() {
+            for end in ends.iter() {
+                let end = end.map_err(|e| format!("{}: {e}", names[source]))?;
+                histogram.add(&end);
+                if end.duration_ms.is_some_and(|d| d < short_ms) {
+                    *short.entry(end.layer).or_default() += 1;
+                }
+                if let Some(key) = EndKey::of(&end, ord, source as u32) {
+                    others |= matches!(key.layer, Layer::Dispatch | Layer::Traefik | Layer::Nginx);
+                    keys.push(ByTime(key));
+                }
+                ord += 1;
+            }
+        }
+        let unsorted = keys.lost();
+        let spill_error = keys.error().map(str::to_string);
+        let histogram = histogram.rows();
         let cloudflared_present = sources.iter().any(|s| {
             s.stats.payload_records[Payload::Cloudflared as usize]
                 + s.stats.payload_records[Payload::CloudflaredJson as usize]
@@ -60,7 +96,7 @@ impl<'r> Incident<'r> {
         });
         let markers: Vec<usize> = SERVE_MARKERS
             .iter()
-            .filter_map(|m| names.iter().position(|n| n == m))
+            .filter_map(|m| signatures.iter().position(|n| n == m))
             .collect();
         let mut findings: Vec<FindingRow> = sources
             .iter()
@@ -92,21 +128,24 @@ impl<'r> Incident<'r> {
         // The two costly derivations are independent: on the caller's thread pool they run
         // side by side (rayon::join runs them one after the other outside a pool).
         let (drops, timewait) = rayon::join(
-            || {
-                drops(
-                    &sockets,
-                    &DropContext {
-                        short_ms: config.analysis.short_ms as f64,
-                        skew_us: config.analysis.skew_ms as i64 * 1000,
-                        bursts: &bursts,
-                        counts: &all,
-                        markers: &markers,
-                        cloudflared_present,
-                    },
-                )
+            || -> Result<_, String> {
+                let cx = DropContext {
+                    short_ms,
+                    skew_us: (config.analysis.skew_ms as i64).saturating_mul(1000),
+                    bursts: &bursts,
+                    counts: &all,
+                    markers: &markers,
+                    cloudflared_present,
+                };
+                let mut attribution = Attribution::new(&cx, &names, others);
+                for key in keys.into_sorted() {
+                    attribution.push(key?.0);
+                }
+                Ok(attribution.finish())
             },
             || timewait_rows(&captures, port_range),
         );
+        let (drops, verdicts) = drops?;
         for t in &timewait {
             if let Some(u) = t.utilization.filter(|u| *u >= EXHAUSTION_UTILIZATION) {
                 findings.push(FindingRow {
@@ -145,36 +184,31 @@ impl<'r> Incident<'r> {
                 .then_with(|| a.source.cmp(&b.source))
                 .then(a.found.offset.cmp(&b.found.offset))
         });
-        Incident {
+        Ok(Incident {
             bursts,
+            names,
             sockets,
             histogram,
+            short: short.into_iter().collect(),
             drops,
+            verdicts,
+            unsorted,
+            spill_error,
             findings,
             states,
             timewait,
             port_range,
-        }
+        })
     }
 
-    /// Short sockets per layer.
-    pub fn short_by_layer(&self, short_ms: f64) -> Vec<(Layer, u64)> {
-        let mut by: std::collections::BTreeMap<Layer, u64> = Default::default();
-        for s in &self.sockets {
-            if s.end.duration_ms.is_some_and(|d| d < short_ms) {
-                *by.entry(s.end.layer).or_default() += 1;
-            }
-        }
-        by.into_iter().collect()
-    }
-
-    /// Drops per verdict, most first (ties by name).
+    /// Drops per verdict, most first (ties by name); verdicts with no row left out.
     pub fn drops_by_verdict(&self) -> Vec<(&'static str, u64)> {
-        let mut by: std::collections::BTreeMap<&'static str, u64> = Default::default();
-        for d in &self.drops {
-            *by.entry(d.verdict).or_default() += 1;
-        }
-        let mut v: Vec<_> = by.into_iter().collect();
+        let mut v: Vec<(&'static str, u64)> = VERDICT_NAMES
+            .iter()
+            .copied()
+            .zip(self.verdicts)
+            .filter(|&(_, n)| n > 0)
+            .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         v
     }
@@ -361,7 +395,7 @@ pub fn headline(
     }
 
     // Short sockets by layer and the dominant verdict.
-    let short = inc.short_by_layer(short_ms);
+    let short = &inc.short;
     if !short.is_empty() {
         let v = inc.drops_by_verdict();
         out.push(Headline {

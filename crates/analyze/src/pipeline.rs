@@ -51,7 +51,7 @@ pub struct SourceId {
 }
 
 /// Everything known about one source after the pass: one row of `sources.parquet`.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct SourceReport {
     pub id: SourceId,
     pub name: String,

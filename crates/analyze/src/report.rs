@@ -145,6 +145,16 @@ fn civil(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// What the temporary files of the incident tables could not take (a full disk).
+#[derive(Debug, Default)]
+pub struct SpillLoss {
+    /// Socket ends left out of the drop attribution.
+    pub drop_ends: u64,
+    /// Drop rows found but not written.
+    pub drops: u64,
+    pub error: Option<String>,
+}
+
 /// `summary.json`: the run's inputs, options, versions, totals and per-source errors.
 pub fn summary_json(
     inputs: &[PathBuf],
@@ -152,6 +162,7 @@ pub fn summary_json(
     result: &RunResult,
     tables: &[&str],
     headline: &[Headline],
+    spill: &SpillLoss,
 ) -> Value {
     let t = Totals::of(result);
     let errors: Vec<Value> = result
@@ -206,8 +217,15 @@ pub fn summary_json(
         // What the analyses' memory bounds left out (see docs/reports.md): nothing is lost
         // silently.
         "capped": {
-            "socket_ends": result.sources.iter().map(|s| s.analyses.sockets.dropped).sum::<u64>(),
+            "socket_ends": result.sources.iter().map(|s| s.analyses.sockets.dropped()).sum::<u64>(),
             "findings": result.sources.iter().map(|s| s.analyses.findings.dropped).sum::<u64>(),
+            "drop_ends": spill.drop_ends,
+            "drops": spill.drops,
+            "spill_error": result
+                .sources
+                .iter()
+                .find_map(|s| s.analyses.sockets.error())
+                .or(spill.error.as_deref()),
         },
         "headline": headline
             .iter()
@@ -259,19 +277,27 @@ pub fn write_all(
         written.push(path);
     }
     let mut lines = Vec::new();
+    let mut spill = SpillLoss::default();
     if config.analyses {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.threads.max(1))
             .build()
             .map_err(|e| e.to_string())?;
-        let inc = pool.install(|| Incident::of(result, config));
+        let inc = pool.install(|| Incident::of(result, config))?;
+        spill = SpillLoss {
+            drop_ends: inc.unsorted,
+            drops: inc.drops.lost(),
+            error: inc
+                .spill_error
+                .clone()
+                .or_else(|| inc.drops.error().map(str::to_string)),
+        };
         let timelines: Vec<_> = result
             .sources
             .iter()
             .filter(|s| !s.archive)
             .map(|s| (s.name.as_str(), &s.analyses.timeline))
             .collect();
-        let timeline = timeline_rows(&timelines, config.analysis.bucket_secs);
         // The tables are independent: they are encoded in parallel (zstd and the Parquet
         // encoders were a third of a 5 GB run, all on one core), on the run's thread count,
         // and listed in this order whatever order they finish in. The tables that grow with
@@ -285,7 +311,16 @@ pub fn write_all(
             ("bursts.parquet", one(|i| bursts_batch(&i.bursts))),
             (
                 "sockets.parquet",
-                Box::new(|p| table::write_rows(p, &inc.sockets, sockets_batch)),
+                Box::new(|p| {
+                    let rows = inc
+                        .names
+                        .iter()
+                        .zip(&inc.sockets)
+                        .flat_map(|(&name, ends)| {
+                            ends.iter().map(move |end| end.map(|end| (name, end)))
+                        });
+                    table::write_iter(p, rows, sockets_batch)
+                }),
             ),
             (
                 "socket_histogram.parquet",
@@ -293,7 +328,10 @@ pub fn write_all(
             ),
             (
                 "drops.parquet",
-                Box::new(|p| table::write_rows(p, &inc.drops, drops_batch)),
+                Box::new(|p| {
+                    let rows = inc.drops.iter().map(|d| d.map(|d| d.render(&inc.names)));
+                    table::write_iter(p, rows, drops_batch)
+                }),
             ),
             (
                 "findings.parquet",
@@ -301,7 +339,10 @@ pub fn write_all(
             ),
             (
                 "timeline.parquet",
-                Box::new(|p| table::write_parquet(p, &timeline_batch(&timeline)?)),
+                Box::new(|p| {
+                    let rows = timeline_rows(&timelines, config.analysis.bucket_secs).map(Ok);
+                    table::write_iter(p, rows, timeline_batch)
+                }),
             ),
             ("socket_states.parquet", one(|i| states_batch(&i.states))),
             ("timewait.parquet", one(|i| timewait_batch(&i.timewait))),
@@ -338,8 +379,10 @@ pub fn write_all(
         written.push(html_path);
     }
     let summary = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(&summary_json(inputs, config, result, &tables, &lines))
-        .map_err(|e| e.to_string())?;
+    let text = serde_json::to_string_pretty(&summary_json(
+        inputs, config, result, &tables, &lines, &spill,
+    ))
+    .map_err(|e| e.to_string())?;
     std::fs::write(&summary, text + "\n").map_err(|e| format!("{}: {e}", summary.display()))?;
     written.insert(0, summary);
     Ok(Written {

@@ -17,8 +17,11 @@
 //!   request id, duration from the first line of that request id when seen.
 //!
 //! Rows keep their arrival order per source (chunks fold in order), so 1 and N threads give
-//! the same table. Bounds: [`MAX_ENDS`] rows and [`MAX_STREAMS`] open request ids per source;
-//! beyond them ends are only counted ([`SocketEnds::dropped`]).
+//! the same table. A bundle can hold tens of millions of ends: past [`spill::DEFAULT_HOLD`]
+//! per source they go to a temporary file ([`Spill`]) and are read back when the tables are
+//! written, so memory does not grow with them. [`MAX_STREAMS`] request ids are remembered
+//! per source; ends a full disk kept out of the spill are counted
+//! ([`SocketEnds::dropped`]).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -31,10 +34,9 @@ use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
 use crate::findings::lossy;
+use crate::spill::{self, Reader, Record, Spill};
 use crate::table::{self, Column};
 
-/// Socket ends kept per source.
-pub const MAX_ENDS: usize = 2_000_000;
 /// Request ids of the streaming server remembered per source (first time seen).
 pub const MAX_STREAMS: usize = 1_000_000;
 
@@ -75,6 +77,11 @@ impl Layer {
         Layer::MastodonStreaming,
     ];
 
+    /// The layer of `n` as `Layer as u8` numbers it.
+    pub fn from_u8(n: u8) -> Option<Layer> {
+        Layer::ALL.get(usize::from(n)).copied()
+    }
+
     pub fn id(self) -> &'static str {
         match self {
             Layer::Cloudflared => "cloudflared",
@@ -100,6 +107,57 @@ pub struct SocketEnd {
     pub status: Option<u16>,
     /// Byte offset of the record in its source.
     pub offset: u64,
+}
+
+/// The causes a row holds without a copy of its own (as [`Cow::Borrowed`]); a spilled
+/// row names them by number.
+const FIXED_CAUSES: [&str; 8] = [
+    "closed",
+    "unknown",
+    "ended_abruptly",
+    "ending_stream",
+    "closed_socket",
+    "downstream_closed",
+    "upstream_closed",
+    "graceful",
+];
+
+impl Record for SocketEnd {
+    fn encode(&self, out: &mut Vec<u8>) {
+        spill::put_opt_i64(out, self.ts);
+        out.push(self.layer as u8);
+        spill::put_opt_f64(out, self.duration_ms);
+        match FIXED_CAUSES.iter().position(|c| *c == self.cause) {
+            Some(i) => out.push(i as u8),
+            None => {
+                out.push(u8::MAX);
+                spill::put_str(out, &self.cause);
+            }
+        }
+        spill::put_opt_str(out, self.client.as_deref());
+        spill::put_opt_str(out, self.path.as_deref());
+        spill::put_opt_i64(out, self.status.map(i64::from));
+        spill::put_u64(out, self.offset);
+    }
+
+    fn decode(r: &mut Reader<'_>) -> Option<SocketEnd> {
+        Some(SocketEnd {
+            ts: spill::opt_i64(r)?,
+            layer: Layer::from_u8(r.u8()?)?,
+            duration_ms: spill::opt_f64(r)?,
+            cause: match r.u8()? {
+                u8::MAX => Cow::Owned(r.str()?.to_string()),
+                i => Cow::Borrowed(FIXED_CAUSES.get(usize::from(i))?),
+            },
+            client: spill::opt_str(r)?.map(Into::into),
+            path: spill::opt_str(r)?.map(Into::into),
+            status: match spill::opt_i64(r)? {
+                Some(s) => Some(u16::try_from(s).ok()?),
+                None => None,
+            },
+            offset: r.u64()?,
+        })
+    }
 }
 
 /// What a run's socket analysis is told.
@@ -138,10 +196,9 @@ impl SocketRules {
 }
 
 /// The socket ends of one source.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct SocketEnds {
-    pub ends: Vec<SocketEnd>,
-    pub dropped: u64,
+    ends: Spill<SocketEnd>,
     /// Streaming request id -> first time seen.
     first_seen: HashMap<Box<[u8]>, Micros, foldhash::fast::FixedState>,
     /// Streaming request ids already ended (their later closed-socket lines are the same
@@ -312,14 +369,45 @@ impl SocketEnds {
     }
 
     fn push(&mut self, end: SocketEnd) {
-        if self.ends.len() < MAX_ENDS {
-            self.ends.push(end);
-        } else {
-            self.dropped += 1;
+        self.ends.push(end);
+    }
+
+    /// Keep `hold` ends in memory before writing them to the temporary file (tests use a
+    /// few, to run the spilled path on small inputs).
+    pub fn with_hold(hold: usize) -> SocketEnds {
+        SocketEnds {
+            ends: Spill::with_hold(hold),
+            ..SocketEnds::default()
         }
     }
 
-    /// Append a later part of the same source (chunks arrive in order).
+    /// Every end, in arrival order (an error if the temporary file cannot be read back).
+    pub fn iter(&self) -> impl Iterator<Item = Result<SocketEnd, String>> + '_ {
+        self.ends.iter()
+    }
+
+    /// Ends kept.
+    pub fn len(&self) -> u64 {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Ends seen but not kept: the temporary file could not take them ([`Self::error`]).
+    pub fn dropped(&self) -> u64 {
+        self.ends.lost()
+    }
+
+    /// Why ends were dropped.
+    pub fn error(&self) -> Option<&str> {
+        self.ends.error()
+    }
+
+    /// Append a later part of the same source (chunks arrive in order). A streaming end
+    /// gets its duration here, from the first line of its request id in this or an earlier
+    /// part: once appended, a row may be in the temporary file, and is not changed again.
     pub fn merge(&mut self, other: SocketEnds) {
         for (id, ts) in other.first_seen {
             let room = self.first_seen.len() < MAX_STREAMS;
@@ -331,13 +419,17 @@ impl SocketEnds {
                 None => {}
             }
         }
-        self.ends.reserve(
-            other
-                .ends
-                .len()
-                .min(MAX_ENDS.saturating_sub(self.ends.len())),
-        );
-        for end in other.ends {
+        if let Some(e) = other.ends.error() {
+            self.ends.note_lost(other.ends.lost(), e.to_string());
+        }
+        for end in other.ends.into_rows() {
+            let mut end = match end {
+                Ok(end) => end,
+                Err(e) => {
+                    self.ends.note_lost(1, e);
+                    continue;
+                }
+            };
             if end.layer == Layer::MastodonStreaming
                 && let Some(id) = &end.client
             {
@@ -348,25 +440,21 @@ impl SocketEnds {
                 if self.ended.len() < MAX_STREAMS {
                     self.ended.insert(id.as_bytes().into());
                 }
+                if let Some(ts) = end.ts
+                    && let Some(&first) = self.first_seen.get(id.as_bytes())
+                    && first < ts
+                {
+                    // Only when an earlier line opened the stream: an end that is the only
+                    // line of its request id (the start rotated away) has no known duration.
+                    end.duration_ms = Some((ts - first) as f64 / 1000.0);
+                }
             }
             self.push(end);
         }
-        self.dropped += other.dropped;
     }
 
-    /// Close the books: streaming durations from each request id's first line.
+    /// Close the books: the request ids are not needed once every part is in.
     pub fn finish(&mut self) {
-        for end in &mut self.ends {
-            if end.layer == Layer::MastodonStreaming
-                && let (Some(ts), Some(id)) = (end.ts, &end.client)
-                && let Some(&first) = self.first_seen.get(id.as_bytes())
-                && first < ts
-            {
-                // Only when an earlier line opened the stream: an end that is the only line
-                // of its request id (the start rotated away) has no known duration.
-                end.duration_ms = Some((ts - first) as f64 / 1000.0);
-            }
-        }
         self.first_seen = HashMap::default();
         self.ended = HashSet::default();
     }
@@ -417,17 +505,18 @@ pub struct SocketRow<'a> {
     pub end: &'a SocketEnd,
 }
 
-pub fn sockets_batch(rows: &[SocketRow]) -> Result<arrow_array::RecordBatch, String> {
+/// The columns of a slice of `sockets.parquet` rows: (source name, end).
+pub fn sockets_batch(rows: &[(&str, SocketEnd)]) -> Result<arrow_array::RecordBatch, String> {
     table::batch(vec![
-        Column::timestamp("ts", rows.iter().map(|r| r.end.ts)),
-        Column::utf8("source", rows.iter().map(|r| Some(r.source))),
-        Column::utf8("layer", rows.iter().map(|r| Some(r.end.layer.id()))),
-        Column::f64("duration_ms", rows.iter().map(|r| r.end.duration_ms)),
-        Column::utf8("cause", rows.iter().map(|r| Some(&*r.end.cause))),
-        Column::utf8("client", rows.iter().map(|r| r.end.client.as_deref())),
-        Column::utf8("path", rows.iter().map(|r| r.end.path.as_deref())),
-        Column::u64("status", rows.iter().map(|r| r.end.status.map(u64::from))),
-        Column::u64("offset", rows.iter().map(|r| Some(r.end.offset))),
+        Column::timestamp("ts", rows.iter().map(|r| r.1.ts)),
+        Column::utf8("source", rows.iter().map(|r| Some(r.0))),
+        Column::utf8("layer", rows.iter().map(|r| Some(r.1.layer.id()))),
+        Column::f64("duration_ms", rows.iter().map(|r| r.1.duration_ms)),
+        Column::utf8("cause", rows.iter().map(|r| Some(&*r.1.cause))),
+        Column::utf8("client", rows.iter().map(|r| r.1.client.as_deref())),
+        Column::utf8("path", rows.iter().map(|r| r.1.path.as_deref())),
+        Column::u64("status", rows.iter().map(|r| r.1.status.map(u64::from))),
+        Column::u64("offset", rows.iter().map(|r| Some(r.1.offset))),
     ])
 }
 
@@ -441,14 +530,22 @@ pub struct HistogramRow {
     pub count: u64,
 }
 
-/// Fixed buckets per (layer, cause); every bucket is written (zeros too) so a plot of one
-/// (layer, cause) has the same x axis as any other. Not cumulative.
-pub fn histogram(ends: &[SocketRow]) -> Vec<HistogramRow> {
-    let mut groups: std::collections::BTreeMap<(Layer, &str), ([u64; 13], u64)> =
-        Default::default();
-    for r in ends {
-        let g = groups.entry((r.end.layer, &*r.end.cause)).or_default();
-        match r.end.duration_ms {
+/// Ends per duration bucket per (layer, cause), counted one end at a time.
+#[derive(Debug, Default)]
+pub struct Histogram {
+    /// Per layer (as `Layer as u8`), per cause: the buckets and the ends without duration.
+    groups: [std::collections::BTreeMap<String, ([u64; 13], u64)>; 5],
+}
+
+impl Histogram {
+    pub fn add(&mut self, end: &SocketEnd) {
+        let causes = &mut self.groups[end.layer as usize];
+        // Found by reference: a run has a few causes and millions of ends.
+        let g = match causes.get_mut(&*end.cause) {
+            Some(g) => g,
+            None => causes.entry(end.cause.to_string()).or_default(),
+        };
+        match end.duration_ms {
             Some(d) => {
                 let i = BUCKETS_MS.iter().position(|&le| d <= le).unwrap_or(12);
                 g.0[i] += 1;
@@ -456,29 +553,51 @@ pub fn histogram(ends: &[SocketRow]) -> Vec<HistogramRow> {
             None => g.1 += 1,
         }
     }
-    let mut rows = Vec::new();
-    for ((layer, cause), (buckets, unknown)) in groups {
-        let timed: u64 = buckets.iter().sum();
-        if timed > 0 {
-            for (i, &count) in buckets.iter().enumerate() {
+
+    /// Fixed buckets per (layer, cause); every bucket is written (zeros too) so a plot of
+    /// one (layer, cause) has the same x axis as any other. Not cumulative.
+    pub fn rows(self) -> Vec<HistogramRow> {
+        let mut rows = Vec::new();
+        let groups = Layer::ALL
+            .into_iter()
+            .zip(self.groups)
+            .flat_map(|(layer, causes)| {
+                causes
+                    .into_iter()
+                    .map(move |(cause, counts)| (layer, cause, counts))
+            });
+        for (layer, cause, (buckets, unknown)) in groups {
+            let timed: u64 = buckets.iter().sum();
+            if timed > 0 {
+                for (i, &count) in buckets.iter().enumerate() {
+                    rows.push(HistogramRow {
+                        layer,
+                        cause: cause.clone(),
+                        le_ms: Some(BUCKETS_MS[i]),
+                        count,
+                    });
+                }
+            }
+            if unknown > 0 {
                 rows.push(HistogramRow {
                     layer,
-                    cause: cause.to_string(),
-                    le_ms: Some(BUCKETS_MS[i]),
-                    count,
+                    cause,
+                    le_ms: None,
+                    count: unknown,
                 });
             }
         }
-        if unknown > 0 {
-            rows.push(HistogramRow {
-                layer,
-                cause: cause.to_string(),
-                le_ms: None,
-                count: unknown,
-            });
-        }
+        rows
     }
-    rows
+}
+
+/// [`Histogram`] of a slice of rows.
+pub fn histogram(ends: &[SocketRow]) -> Vec<HistogramRow> {
+    let mut h = Histogram::default();
+    for r in ends {
+        h.add(r.end);
+    }
+    h.rows()
 }
 
 pub fn histogram_batch(rows: &[HistogramRow]) -> Result<arrow_array::RecordBatch, String> {
@@ -581,8 +700,8 @@ mod tests {
             500,
             br#"192.0.2.1 - - [02/Jul/2026:15:42:00 +0000] "GET /wsx HTTP/1.1" 200 0 "-" "-""#,
         );
-        let got: Vec<_> = s
-            .ends
+        let ends = all(&s);
+        let got: Vec<_> = ends
             .iter()
             .map(|e| (e.layer, &*e.cause, e.duration_ms, e.offset))
             .collect();
@@ -596,9 +715,59 @@ mod tests {
             ]
         );
         // Traefik's end = start + duration.
-        assert_eq!(s.ends[0].ts, Some(1_783_006_920_000_000 + 17_000_000));
-        assert_eq!(s.ends[2].path.as_deref(), Some("/ws"));
-        assert_eq!(s.ends[1].client.as_deref(), Some("wizard"));
+        assert_eq!(ends[0].ts, Some(1_783_006_920_000_000 + 17_000_000));
+        assert_eq!(ends[2].path.as_deref(), Some("/ws"));
+        assert_eq!(ends[1].client.as_deref(), Some("wizard"));
+    }
+
+    fn all(s: &SocketEnds) -> Vec<SocketEnd> {
+        s.iter().map(Result::unwrap).collect()
+    }
+
+    /// Every kind of end, its free-text fields too, reads back from the temporary file as
+    /// it went in.
+    #[test]
+    fn spilled_ends_read_back_equal() {
+        let mut s = SocketEnds::with_hold(1);
+        let mut ends = Vec::new();
+        for (i, cause) in [
+            "closed",
+            "status_502",
+            "broken pipe: \u{e9}t\u{e9}",
+            "graceful",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let end = SocketEnd {
+                ts: (i % 2 == 0).then_some(-5 + i as i64),
+                layer: Layer::ALL[i],
+                duration_ms: [None, Some(f64::NAN), Some(-0.0), Some(1e300)][i],
+                cause: if i == 0 {
+                    Cow::Borrowed("closed")
+                } else {
+                    cause.to_string().into()
+                },
+                client: (i != 1).then(|| format!("client {i}").into()),
+                path: (i == 1).then(|| "/ws?x=1".into()),
+                status: [None, Some(502), Some(u16::MAX), None][i],
+                offset: u64::MAX - i as u64,
+            };
+            s.push(end.clone());
+            ends.push(end);
+        }
+        let back = all(&s);
+        assert_eq!(back.len(), ends.len());
+        for (b, e) in back.iter().zip(&ends) {
+            // NaN != NaN: compare durations by bits.
+            assert_eq!(
+                b.duration_ms.map(f64::to_bits),
+                e.duration_ms.map(f64::to_bits)
+            );
+            let (mut b, mut e) = (b.clone(), e.clone());
+            (b.duration_ms, e.duration_ms) = (None, None);
+            assert_eq!(b, e);
+        }
     }
 
     #[test]
@@ -616,13 +785,20 @@ mod tests {
             feed(&mut whole, t, 100 + i, &closed);
             feed(if i < 2 { &mut a } else { &mut b }, t, 100 + i, &closed);
         }
-        a.merge(b);
-        whole.finish();
-        a.finish();
-        assert_eq!(whole.ends.len(), 1, "{:?}", whole.ends);
-        assert_eq!(a, whole);
-        assert_eq!(whole.ends[0].duration_ms, Some(4000.0));
-        assert_eq!(whole.ends[0].cause, "closed_socket");
+        // As the pipeline folds: every part into the source's ends (the parts' into one
+        // that writes each row to its temporary file at once).
+        let mut one = SocketEnds::default();
+        one.merge(whole);
+        let mut two = SocketEnds::with_hold(1);
+        two.merge(a);
+        two.merge(b);
+        one.finish();
+        two.finish();
+        let ends = all(&one);
+        assert_eq!(ends.len(), 1, "{ends:?}");
+        assert_eq!(all(&two), ends);
+        assert_eq!(ends[0].duration_ms, Some(4000.0));
+        assert_eq!(ends[0].cause, "closed_socket");
     }
 
     #[test]

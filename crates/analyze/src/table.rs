@@ -97,13 +97,50 @@ pub fn write_rows<T>(
     rows: &[T],
     batch_of: impl Fn(&[T]) -> Result<RecordBatch, String>,
 ) -> Result<(), String> {
-    let mut slices = rows.chunks(BATCH_ROWS);
-    let first = batch_of(slices.next().unwrap_or(&[]))?;
+    write_batches(path, rows.chunks(BATCH_ROWS).map(&batch_of), || {
+        batch_of(&[])
+    })
+}
+
+/// [`write_rows`] for rows read one by one (from a spill): `BATCH_ROWS` of them are held at
+/// a time. A row that cannot be read ends the table with that error.
+pub fn write_iter<T>(
+    path: &Path,
+    rows: impl Iterator<Item = Result<T, String>>,
+    batch_of: impl Fn(&[T]) -> Result<RecordBatch, String>,
+) -> Result<(), String> {
+    let mut rows = rows.peekable();
+    let mut slice = Vec::with_capacity(BATCH_ROWS);
+    let batches = std::iter::from_fn(|| {
+        rows.peek()?;
+        slice.clear();
+        for row in rows.by_ref().take(BATCH_ROWS) {
+            match row {
+                Ok(row) => slice.push(row),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(batch_of(&slice))
+    });
+    write_batches(path, batches, || batch_of(&[]))
+}
+
+/// Write the batches one after another (the schema of the first; of `empty` when there
+/// are none).
+fn write_batches(
+    path: &Path,
+    mut batches: impl Iterator<Item = Result<RecordBatch, String>>,
+    empty: impl FnOnce() -> Result<RecordBatch, String>,
+) -> Result<(), String> {
+    let first = match batches.next() {
+        Some(b) => b?,
+        None => empty()?,
+    };
     let mut writer = open_writer(path, &first)?;
     writer.write(&first).map_err(|e| e.to_string())?;
     drop(first);
-    for slice in slices {
-        writer.write(&batch_of(slice)?).map_err(|e| e.to_string())?;
+    for batch in batches {
+        writer.write(&batch?).map_err(|e| e.to_string())?;
     }
     writer.close().map_err(|e| e.to_string())?;
     Ok(())

@@ -158,8 +158,8 @@ impl Timeline {
         bucket.observe(ev, status, &mut self.latency_bins);
     }
 
-    /// A bucket that is no longer filled goes to the map, its latency bins sparse (see
-    /// [`QuantileSketch::compact`]: the map holds many buckets).
+    /// A bucket that is no longer filled goes to the map, its latency bins packed (the
+    /// merge packs them, see [`QuantileSketch::compact`]: the map holds many buckets).
     fn put_back(&mut self, bucket: Option<(Micros, BucketStats)>) {
         if let Some((start, b)) = bucket {
             self.buckets.entry(start).or_default().merge(&b);
@@ -267,20 +267,21 @@ impl TimelineRow {
 }
 
 /// The rows of every source: in the given source order, then by bucket start, the source's
-/// untimed row (if any) last.
-pub fn timeline_rows(sources: &[(&str, &Timeline)], bucket_secs: u64) -> Vec<TimelineRow> {
-    let mut rows = Vec::new();
-    for (name, t) in sources {
+/// untimed row (if any) last. Made one at a time: a long bundle has hundreds of thousands
+/// of buckets, and the table is written a slice of rows at a time.
+pub fn timeline_rows<'a>(
+    sources: &'a [(&'a str, &'a Timeline)],
+    bucket_secs: u64,
+) -> impl Iterator<Item = TimelineRow> + 'a {
+    sources.iter().flat_map(move |&(name, t)| {
         let has_status = t.has_status();
-        rows.extend(
-            t.buckets()
-                .map(|(s, b)| TimelineRow::new(name, Some(s), bucket_secs, b, has_status)),
-        );
-        if let Some(u) = t.untimed() {
-            rows.push(TimelineRow::new(name, None, bucket_secs, u, has_status));
-        }
-    }
-    rows
+        t.buckets()
+            .map(move |(s, b)| TimelineRow::new(name, Some(s), bucket_secs, b, has_status))
+            .chain(
+                t.untimed()
+                    .map(|u| TimelineRow::new(name, None, bucket_secs, u, has_status)),
+            )
+    })
 }
 
 pub fn timeline_batch(rows: &[TimelineRow]) -> Result<arrow_array::RecordBatch, String> {
@@ -421,7 +422,7 @@ mod tests {
         let parsed = parse(&recs);
         let evs = events(&recs, &parsed);
         let t = fold(&evs, 60);
-        let rows = timeline_rows(&[("a.log", &t)], 60);
+        let rows: Vec<_> = timeline_rows(&[("a.log", &t)], 60).collect();
 
         // Direct count, keyed like the rows (None = untimed).
         #[derive(Default)]
@@ -529,8 +530,8 @@ mod tests {
             assert_eq!(fwd, whole, "{chunks} chunks");
             assert_eq!(rev, whole, "{chunks} chunks, reversed");
             assert_eq!(
-                timeline_rows(&[("s", &rev)], 30),
-                timeline_rows(&[("s", &whole)], 30)
+                timeline_rows(&[("s", &rev)], 30).collect::<Vec<_>>(),
+                timeline_rows(&[("s", &whole)], 30).collect::<Vec<_>>()
             );
         }
     }
@@ -619,7 +620,7 @@ mod tests {
         let web = fold(&events(&web_recs, &web_parsed), 60);
         assert!(web.untimed().is_none());
 
-        let rows = timeline_rows(&[("web", &web), ("plain", &plain)], 60);
+        let rows: Vec<_> = timeline_rows(&[("web", &web), ("plain", &plain)], 60).collect();
         assert_eq!(
             rows.iter()
                 .map(|r| (r.source.as_str(), r.bucket_start, r.records))
