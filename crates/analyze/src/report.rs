@@ -145,6 +145,19 @@ fn civil(days: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
+/// `sockets.parquet`: every source's socket ends (not archives), in `sources.parquet`
+/// order, each source's in arrival order; read back from their spills a slice at a time.
+fn write_sockets(path: &Path, result: &RunResult) -> Result<(), String> {
+    let rows = result.sources.iter().filter(|s| !s.archive).flat_map(|s| {
+        let name = s.name.as_str();
+        s.analyses.sockets.iter().map(move |end| {
+            end.map(|end| (name, end))
+                .map_err(|e| format!("{name}: {e}"))
+        })
+    });
+    table::write_iter(path, rows, sockets_batch)
+}
+
 /// What the temporary files of the incident tables could not take (a full disk).
 #[derive(Debug, Default)]
 pub struct SpillLoss {
@@ -283,7 +296,17 @@ pub fn write_all(
             .num_threads(config.threads.max(1))
             .build()
             .map_err(|e| e.to_string())?;
-        let inc = pool.install(|| Incident::of(result, config))?;
+        // sockets.parquet needs the sources' socket ends, not the incident: it is written
+        // while the incident is derived (one read of every end, then drop attribution),
+        // not after it. It was the longest table, and waited for both.
+        let sockets_path = dir.join("sockets.parquet");
+        let (inc, sockets_written) = pool.install(|| {
+            rayon::join(
+                || Incident::of(result, config),
+                || write_sockets(&sockets_path, result),
+            )
+        });
+        let inc = inc?;
         spill = SpillLoss {
             drop_ends: inc.unsorted,
             drops: inc.drops.lost(),
@@ -309,19 +332,7 @@ pub fn write_all(
         };
         let jobs: Vec<(&'static str, Job<'_>)> = vec![
             ("bursts.parquet", one(|i| bursts_batch(&i.bursts))),
-            (
-                "sockets.parquet",
-                Box::new(|p| {
-                    let rows = inc
-                        .names
-                        .iter()
-                        .zip(&inc.sockets)
-                        .flat_map(|(&name, ends)| {
-                            ends.iter().map(move |end| end.map(|end| (name, end)))
-                        });
-                    table::write_iter(p, rows, sockets_batch)
-                }),
-            ),
+            ("sockets.parquet", Box::new(|_| sockets_written.clone())),
             (
                 "socket_histogram.parquet",
                 one(|i| histogram_batch(&i.histogram)),
