@@ -97,6 +97,15 @@ impl<V: Copy> RecentIds<V> {
         self.insert_new(id.into(), v);
     }
 
+    /// [`Self::upsert`] with an id already boxed.
+    pub fn upsert_owned(&mut self, id: Box<[u8]>, v: V, keep: impl Fn(V, V) -> V) {
+        if let Some(old) = self.newer.get_mut(&id).or_else(|| self.older.get_mut(&id)) {
+            *old = keep(*old, v);
+            return;
+        }
+        self.insert_new(id, v);
+    }
+
     /// `id` (not known yet) with `v`.
     fn insert_new(&mut self, id: Box<[u8]>, v: V) {
         if self.newer.len() >= self.generation {
@@ -197,11 +206,30 @@ const FIXED_CAUSES: [&str; 8] = [
     "graceful",
 ];
 
+impl SocketEnd {
+    /// Where [`Record::encode`] puts the duration in the encoded row: after the time (a
+    /// tag, and 8 bytes when there is one) and the layer. The duration always takes 9
+    /// bytes (tag and bits), so a streaming end's can be filled in after encoding.
+    fn duration_slot(&self) -> usize {
+        if self.ts.is_some() { 9 + 1 } else { 1 + 1 }
+    }
+}
+
+/// The 9 bytes of an encoded duration.
+fn duration_bytes(d: Option<f64>) -> [u8; 9] {
+    let mut b = [0; 9];
+    if let Some(d) = d {
+        b[0] = 1;
+        b[1..].copy_from_slice(&d.to_bits().to_le_bytes());
+    }
+    b
+}
+
 impl Record for SocketEnd {
     fn encode(&self, out: &mut Vec<u8>) {
         spill::put_opt_i64(out, self.ts);
         out.push(self.layer as u8);
-        spill::put_opt_f64(out, self.duration_ms);
+        out.extend_from_slice(&duration_bytes(self.duration_ms));
         match FIXED_CAUSES.iter().position(|c| *c == self.cause) {
             Some(i) => out.push(i as u8),
             None => {
@@ -219,7 +247,11 @@ impl Record for SocketEnd {
         Some(SocketEnd {
             ts: spill::opt_i64(r)?,
             layer: Layer::from_u8(r.u8()?)?,
-            duration_ms: spill::opt_f64(r)?,
+            duration_ms: match (r.u8()?, r.f64()?) {
+                (0, _) => None,
+                (1, d) => Some(d),
+                _ => return None,
+            },
             cause: match r.u8()? {
                 u8::MAX => Cow::Owned(r.str()?.to_string()),
                 i => Cow::Borrowed(FIXED_CAUSES.get(usize::from(i))?),
@@ -270,15 +302,59 @@ impl SocketRules {
     }
 }
 
-/// The socket ends of one source.
+/// The socket ends of one source, or of one part (a chunk) of it.
+///
+/// A part's ends are encoded as they are found ([`spill::frame`]), by the worker that reads
+/// the part; merging a part into its source (in order, under the pipeline's one lock) then
+/// copies bytes, and only its streaming ends are looked at: each needs the source's
+/// request ids to know whether an earlier part ended it already and when it opened.
 #[derive(Debug, Default)]
 pub struct SocketEnds {
+    /// The source's ends, merged.
     ends: Spill<SocketEnd>,
-    /// Streaming request id of a stream not ended yet -> its first time seen.
-    first_seen: RecentIds<Micros>,
-    /// Streaming request ids already ended (their later closed-socket lines are the same
-    /// end).
-    ended: RecentIds<()>,
+    /// A part's ends, not merged yet, as frames.
+    part: Vec<u8>,
+    part_rows: usize,
+    /// The streaming ends among them, in order.
+    part_streams: Vec<PartStream>,
+    /// Their request ids, one after another (`PartStream::id` ranges).
+    part_ids: Vec<u8>,
+    /// Streaming request ids: open (first time seen) or ended (later end lines of the same
+    /// id are the same end).
+    streams: RecentIds<Stream>,
+}
+
+/// What is known of a streaming request id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stream {
+    /// Not ended; its earliest line so far.
+    Open(Micros),
+    Ended,
+}
+
+impl Stream {
+    /// What `old` becomes when `new` is seen: an ended stream stays ended, an open one
+    /// keeps its earliest line.
+    fn then(old: Stream, new: Stream) -> Stream {
+        match (old, new) {
+            (Stream::Open(a), Stream::Open(b)) => Stream::Open(a.min(b)),
+            _ => Stream::Ended,
+        }
+    }
+}
+
+/// A streaming end in a part: where its frame is, and what its duration needs.
+#[derive(Debug)]
+struct PartStream {
+    /// Its row among the part's rows, and its frame's bytes in `part`.
+    row: usize,
+    frame: std::ops::Range<usize>,
+    /// Where its 9 duration bytes are in `part`.
+    duration_at: usize,
+    id: std::ops::Range<usize>,
+    ts: Option<Micros>,
+    /// The earliest line of its id earlier in the part.
+    first: Option<Micros>,
 }
 
 /// `ws close dur_ms=N cause=C user=U`: the dispatch proxy's end-of-WebSocket line.
@@ -416,21 +492,22 @@ impl SocketEnds {
 
     fn stream_line(&mut self, ev: &Event, id: Option<&[u8]>, kind: StreamKind) {
         let Some(id) = id else { return };
-        if self.ended.contains(id) {
+        let known = self.streams.get(id);
+        let cause = match (known, kind) {
             // A later line of a stream that ended in this part: nothing to learn.
-            return;
-        }
-        if let Some(ts) = ev.ts {
-            // The first time seen: the smallest (a log is not always in time order).
-            self.first_seen.upsert(id, ts, Micros::min);
-        }
-        let cause = match kind {
-            StreamKind::EndingStream => "ending_stream",
-            StreamKind::TriedWritingToClosedSocket => "closed_socket",
-            _ => return,
+            (Some(Stream::Ended), _) => return,
+            (_, StreamKind::EndingStream) => "ending_stream",
+            (_, StreamKind::TriedWritingToClosedSocket) => "closed_socket",
+            _ => {
+                if let Some(ts) = ev.ts {
+                    // The first time seen: the smallest (a log is not always in time order).
+                    self.streams.upsert(id, Stream::Open(ts), Stream::then);
+                }
+                return;
+            }
         };
-        self.ended.insert_new(id.into(), ());
-        self.push(SocketEnd {
+        self.streams.upsert(id, Stream::Ended, Stream::then);
+        let end = SocketEnd {
             ts: ev.ts,
             layer: Layer::MastodonStreaming,
             duration_ms: None,
@@ -439,11 +516,28 @@ impl SocketEnds {
             path: None,
             status: None,
             offset: ev.offset,
+        };
+        let start = self.part.len();
+        let id_at = self.part_ids.len();
+        self.part_ids.extend_from_slice(id);
+        spill::frame(&end, &mut self.part);
+        self.part_streams.push(PartStream {
+            row: self.part_rows,
+            frame: start..self.part.len(),
+            duration_at: start + 4 + end.duration_slot(),
+            id: id_at..self.part_ids.len(),
+            ts: end.ts,
+            first: match known {
+                Some(Stream::Open(t)) => Some(t),
+                _ => None,
+            },
         });
+        self.part_rows += 1;
     }
 
     fn push(&mut self, end: SocketEnd) {
-        self.ends.push(end);
+        spill::frame(&end, &mut self.part);
+        self.part_rows += 1;
     }
 
     /// Keep `hold` ends in memory before writing them to the temporary file (tests use a
@@ -456,24 +550,25 @@ impl SocketEnds {
     pub fn with_limits(hold: usize, ids: usize) -> SocketEnds {
         SocketEnds {
             ends: Spill::with_hold(hold),
-            first_seen: RecentIds::with_generation(ids),
-            ended: RecentIds::with_generation(ids),
+            streams: RecentIds::with_generation(ids),
+            ..SocketEnds::default()
         }
     }
 
     /// Request ids remembered now (open streams and ended ones).
     pub fn ids_held(&self) -> usize {
-        self.first_seen.len() + self.ended.len()
+        self.streams.len()
     }
 
-    /// Every end, in arrival order (an error if the temporary file cannot be read back).
+    /// Every end, in arrival order (an error if the temporary file cannot be read back);
+    /// a part's streaming ends have their durations only once merged.
     pub fn iter(&self) -> impl Iterator<Item = Result<SocketEnd, String>> + '_ {
-        self.ends.iter()
+        self.ends.iter().chain(spill::decode_frames(&self.part))
     }
 
     /// Ends kept.
     pub fn len(&self) -> u64 {
-        self.ends.len()
+        self.ends.len() + self.part_rows as u64
     }
 
     pub fn is_empty(&self) -> bool {
@@ -490,53 +585,66 @@ impl SocketEnds {
         self.ends.error()
     }
 
-    /// Append a later part of the same source (chunks arrive in order). A streaming end
-    /// gets its duration here, from the first line of its request id in this or an earlier
-    /// part: once appended, a row may be in the temporary file, and is not changed again.
+    /// Append a later part of the same source (chunks arrive in order; `other` is a part
+    /// that was observed, never merged into). A streaming end gets its duration here, from
+    /// the first line of its request id in this or an earlier part, or is left out when an
+    /// earlier part ended its id already; every other end is copied as it was encoded.
     pub fn merge(&mut self, other: SocketEnds) {
-        for (id, ts) in other.first_seen.into_entries() {
-            // A line after the stream's end (in an earlier part) does not open it again.
-            if !self.ended.contains(&id) {
-                self.first_seen.upsert(&id, ts, Micros::min);
-            }
-        }
+        debug_assert!(
+            other.ends.is_empty(),
+            "a part is merged once, into its source"
+        );
         if let Some(e) = other.ends.error() {
             self.ends.note_lost(other.ends.lost(), e.to_string());
         }
-        for end in other.ends.into_rows() {
-            let mut end = match end {
-                Ok(end) => end,
-                Err(e) => {
-                    self.ends.note_lost(1, e);
+        let SocketEnds {
+            mut part,
+            part_rows,
+            part_streams,
+            part_ids,
+            streams,
+            ..
+        } = other;
+        // The part's frames up to `copied` (`copied_rows` rows) are in `self.ends`.
+        let (mut copied, mut copied_rows) = (0, 0);
+        for stream in &part_streams {
+            let id = &part_ids[stream.id.clone()];
+            let first = match self.streams.get(id) {
+                Some(Stream::Ended) => {
+                    // Ended in an earlier part already: a later line of the same end.
+                    self.ends
+                        .append_frames(&part[copied..stream.frame.start], stream.row - copied_rows);
+                    copied = stream.frame.end;
+                    copied_rows = stream.row + 1;
                     continue;
                 }
+                Some(Stream::Open(t)) => Some(stream.first.map_or(t, |f| f.min(t))),
+                None => stream.first,
             };
-            if end.layer == Layer::MastodonStreaming
-                && let Some(id) = &end.client
+            self.streams.upsert(id, Stream::Ended, Stream::then);
+            if let (Some(ts), Some(first)) = (stream.ts, first)
+                && first < ts
             {
-                // Ended in an earlier chunk already: a later line of the same end.
-                if self.ended.contains(id.as_bytes()) {
-                    continue;
-                }
-                self.ended.insert_new(id.as_bytes().into(), ());
-                // The stream is over: its first line is not needed again.
-                let first = self.first_seen.remove(id.as_bytes());
-                if let (Some(ts), Some(first)) = (end.ts, first)
-                    && first < ts
-                {
-                    // Only when an earlier line opened the stream: an end that is the only
-                    // line of its request id (the start rotated away) has no known duration.
-                    end.duration_ms = Some((ts - first) as f64 / 1000.0);
-                }
+                // Only when an earlier line opened the stream: an end that is the only line
+                // of its request id (the start rotated away) has no known duration.
+                let d = duration_bytes(Some((ts - first) as f64 / 1000.0));
+                part[stream.duration_at..stream.duration_at + 9].copy_from_slice(&d);
             }
-            self.push(end);
+        }
+        self.ends
+            .append_frames(&part[copied..], part_rows - copied_rows);
+        // Streams the part saw open and did not end: open here too, unless an earlier
+        // part ended them (a line after the end does not open a stream again).
+        for (id, state) in streams.into_entries() {
+            if let Stream::Open(_) = state {
+                self.streams.upsert_owned(id, state, Stream::then);
+            }
         }
     }
 
     /// Close the books: the request ids are not needed once every part is in.
     pub fn finish(&mut self) {
-        self.first_seen = RecentIds::default();
-        self.ended = RecentIds::default();
+        self.streams = RecentIds::default();
     }
 }
 
@@ -894,17 +1002,23 @@ mod tests {
                     SocketEnds::with_limits(4, ids),
                 ));
             }
-            let id = format!("00000000-0000-4000-8000-{id:012}");
-            let line = match what {
-                0 => format!("verb {id} Starting stream from timeline:1 for user 7"),
-                1 => format!("verb {id} Ending stream from timeline:1 for user 7"),
-                2 => format!("ERR! {id} Tried writing to closed socket"),
-                _ => format!("ERR! {id} Error: Invalid access token"),
-            };
-            feed(&mut part, Some(t), i as u64, line.as_bytes());
+            feed_stream(&mut part, i, (t, id, what));
         }
         merged.merge(part);
         merged
+    }
+
+    /// Line `i` of a streaming log: (time, request id, 0 start, 1 end, 2 closed socket,
+    /// 3 an id that never ends).
+    fn feed_stream(part: &mut SocketEnds, i: usize, (t, id, what): (i64, usize, u8)) {
+        let id = format!("00000000-0000-4000-8000-{id:012}");
+        let line = match what {
+            0 => format!("verb {id} Starting stream from timeline:1 for user 7"),
+            1 => format!("verb {id} Ending stream from timeline:1 for user 7"),
+            2 => format!("ERR! {id} Tried writing to closed socket"),
+            _ => format!("ERR! {id} Error: Invalid access token"),
+        };
+        feed(part, Some(t), i as u64, line.as_bytes());
     }
 
     /// The rule read plainly: a request id's first end line (in read order) is its end;
@@ -960,9 +1074,12 @@ mod tests {
         }
         let mut merged = SocketEnds::with_limits(4, ids);
         let mut most = 0;
-        for part in lines.chunks(37) {
-            let cut = streaming_ends(part, &[], ids);
-            merged.merge(cut);
+        for (n, lines) in lines.chunks(37).enumerate() {
+            let mut part = SocketEnds::with_limits(4, ids);
+            for (i, &line) in lines.iter().enumerate() {
+                feed_stream(&mut part, n * 37 + i, line);
+            }
+            merged.merge(part);
             most = most.max(merged.ids_held());
         }
         let ends = all(&merged);
@@ -972,7 +1089,7 @@ mod tests {
             "{:?}",
             ends.iter().find(|e| e.duration_ms != Some(3.0))
         );
-        assert!(most <= 4 * ids, "{most} ids held");
+        assert!(most <= 2 * ids, "{most} ids held");
     }
 
     #[test]

@@ -194,8 +194,9 @@ impl SpillFile {
     }
 }
 
-/// Append `row` to `frames` as one frame: its length (u32), then its bytes.
-fn frame<T: Record>(row: &T, frames: &mut Vec<u8>) {
+/// Append `row` to `frames` as one frame: its length (u32), then its bytes. A caller that
+/// encodes rows ahead (outside a lock, say) hands them over with [`Spill::append_frames`].
+pub fn frame<T: Record>(row: &T, frames: &mut Vec<u8>) {
     let at = frames.len();
     frames.extend_from_slice(&[0; 4]);
     row.encode(frames);
@@ -203,10 +204,13 @@ fn frame<T: Record>(row: &T, frames: &mut Vec<u8>) {
     frames[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
 
-/// Rows in order, the newest in memory and the rest in a temporary file.
+/// Rows in order, the newest in memory and the rest in a temporary file. Rows are kept
+/// encoded (as frames) in memory too: a row is a few dozen bytes that way, and frames
+/// encoded elsewhere are appended by copying bytes.
 pub struct Spill<T> {
-    /// The newest rows, after every row in the file.
-    tail: Vec<T>,
+    /// The newest rows' frames, after every row in the file.
+    tail: Vec<u8>,
+    tail_rows: usize,
     file: Option<SpillFile>,
     /// Rows in the file.
     spilled: u64,
@@ -217,6 +221,7 @@ pub struct Spill<T> {
     error: Option<String>,
     /// This spill's own file failed: later rows are only counted.
     broken: bool,
+    row: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T> Default for Spill<T> {
@@ -241,12 +246,14 @@ impl<T> Spill<T> {
     pub fn with_hold(hold: usize) -> Spill<T> {
         Spill {
             tail: Vec::new(),
+            tail_rows: 0,
             file: None,
             spilled: 0,
             hold: hold.max(1),
             lost: 0,
             error: None,
             broken: false,
+            row: std::marker::PhantomData,
         }
     }
 
@@ -258,7 +265,7 @@ impl<T> Spill<T> {
 
     /// Rows kept (in memory and in the file).
     pub fn len(&self) -> u64 {
-        self.spilled + self.tail.len() as u64
+        self.spilled + self.tail_rows as u64
     }
 
     pub fn is_empty(&self) -> bool {
@@ -279,16 +286,51 @@ impl<T> Spill<T> {
     pub fn hold(&self) -> usize {
         self.hold
     }
+
+    /// Append `rows` rows already encoded as frames by [`frame`] (whole frames only).
+    pub fn append_frames(&mut self, frames: &[u8], rows: usize) {
+        if self.broken {
+            self.lost += rows as u64;
+            return;
+        }
+        self.tail.extend_from_slice(frames);
+        self.tail_rows += rows;
+        if self.tail_rows >= self.hold {
+            self.write_tail();
+        }
+    }
+
+    fn write_tail(&mut self) {
+        let written = match &mut self.file {
+            Some(f) => f.append(&self.tail),
+            None => SpillFile::create().and_then(|mut f| {
+                f.append(&self.tail)?;
+                self.file = Some(f);
+                Ok(())
+            }),
+        };
+        match written {
+            Ok(()) => self.spilled += self.tail_rows as u64,
+            Err(e) => {
+                self.broken = true;
+                let n = self.tail_rows as u64;
+                self.note_lost(n, format!("temporary file for rows beyond memory: {e}"));
+            }
+        }
+        self.tail.clear();
+        self.tail_rows = 0;
+    }
 }
 
-impl<T: Record + Clone> Spill<T> {
+impl<T: Record> Spill<T> {
     pub fn push(&mut self, row: T) {
         if self.broken {
             self.lost += 1;
             return;
         }
-        self.tail.push(row);
-        if self.tail.len() >= self.hold {
+        frame(&row, &mut self.tail);
+        self.tail_rows += 1;
+        if self.tail_rows >= self.hold {
             self.write_tail();
         }
     }
@@ -298,36 +340,18 @@ impl<T: Record + Clone> Spill<T> {
         if let Some(e) = other.error.take() {
             self.note_lost(other.lost, e);
         }
-        for row in other.into_rows() {
-            match row {
-                Ok(row) => self.push(row),
-                Err(e) => self.note_lost(1, e),
+        let tail = std::mem::take(&mut other.tail);
+        let tail_rows = other.tail_rows;
+        if let Some(f) = other.file.take() {
+            let len = f.len;
+            for row in Frames::<_, T>::new(f, 0, len) {
+                match row {
+                    Ok(row) => self.push(row),
+                    Err(e) => self.note_lost(1, e),
+                }
             }
         }
-    }
-
-    fn write_tail(&mut self) {
-        let mut frames = Vec::with_capacity(self.tail.len() * 64);
-        for row in &self.tail {
-            frame(row, &mut frames);
-        }
-        let written = match &mut self.file {
-            Some(f) => f.append(&frames),
-            None => SpillFile::create().and_then(|mut f| {
-                f.append(&frames)?;
-                self.file = Some(f);
-                Ok(())
-            }),
-        };
-        match written {
-            Ok(()) => self.spilled += self.tail.len() as u64,
-            Err(e) => {
-                self.broken = true;
-                let n = self.tail.len() as u64;
-                self.note_lost(n, format!("temporary file for rows beyond memory: {e}"));
-            }
-        }
-        self.tail.clear();
+        self.append_frames(&tail, tail_rows);
     }
 
     /// Every row in order (the file's, then memory's). A row that cannot be read back
@@ -338,20 +362,65 @@ impl<T: Record + Clone> Spill<T> {
             .map(|f| Frames::new(f, 0, f.len))
             .into_iter()
             .flatten()
-            .chain(self.tail.iter().cloned().map(Ok))
+            .chain(decode_frames(&self.tail))
     }
 
     /// Every row in order, by value.
     pub fn into_rows(self) -> impl Iterator<Item = Result<T, String>> {
         let Spill { tail, file, .. } = self;
-        file.map(|f| {
-            let len = f.len;
-            Frames::new(f, 0, len)
-        })
-        .into_iter()
-        .flatten()
-        .chain(tail.into_iter().map(Ok))
+        let from_file = file
+            .map(|f| {
+                let len = f.len;
+                Frames::new(f, 0, len)
+            })
+            .into_iter()
+            .flatten();
+        let mut at = 0;
+        let from_memory = std::iter::from_fn(move || {
+            let (row, next) = decode_frame::<T>(&tail, at)?;
+            at = next;
+            Some(row)
+        });
+        from_file.chain(from_memory)
     }
+}
+
+/// The frame at `at` of frames held in memory, and where the next one starts; None at
+/// the end. Frames in memory were written by this process, so a bad one is a bug, but it
+/// is still an error, not a panic.
+fn decode_frame<T: Record>(frames: &[u8], at: usize) -> Option<(Result<T, String>, usize)> {
+    let rest = frames.get(at..)?;
+    if rest.is_empty() {
+        return None;
+    }
+    let bad = || {
+        Some((
+            Err(format!("spilled rows in memory: a bad frame at byte {at}")),
+            frames.len(),
+        ))
+    };
+    let Some(len) = rest.get(..4) else {
+        return bad();
+    };
+    let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+    let Some(body) = rest.get(4..4 + len) else {
+        return bad();
+    };
+    let mut r = Reader(body);
+    match T::decode(&mut r).filter(|_| r.is_empty()) {
+        Some(row) => Some((Ok(row), at + 4 + len)),
+        None => bad(),
+    }
+}
+
+/// Every row of frames held in memory, in order.
+pub fn decode_frames<T: Record>(frames: &[u8]) -> impl Iterator<Item = Result<T, String>> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let (row, next) = decode_frame(frames, at)?;
+        at = next;
+        Some(row)
+    })
 }
 
 /// Frames of one byte range of a spill file (borrowed or owned), decoded one by one.
