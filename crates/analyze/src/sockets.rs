@@ -51,9 +51,71 @@ pub const MAX_STREAMS: usize = 1_000_000;
 /// of 12.5 M in the 50 GB bench bundle.)
 #[derive(Debug)]
 pub struct RecentIds<V> {
-    newer: HashMap<Box<[u8]>, V, foldhash::fast::FixedState>,
-    older: HashMap<Box<[u8]>, V, foldhash::fast::FixedState>,
+    newer: HashMap<RequestId, V, foldhash::fast::FixedState>,
+    older: HashMap<RequestId, V, foldhash::fast::FixedState>,
     generation: usize,
+}
+
+/// A request id as a map key, its bytes inline when it is short: the streaming server's
+/// ids are UUIDs (36 bytes), and a key on the heap cost an allocation, a free when its
+/// generation is forgotten, and a cache miss on every compare. A longer id (a log can say
+/// anything) is kept whole, on the heap.
+#[derive(Clone)]
+pub enum RequestId {
+    Inline { len: u8, bytes: [u8; INLINE_ID] },
+    Heap(Box<[u8]>),
+}
+
+/// The longest id kept inline (a map entry of an id and its state is then 64 bytes).
+const INLINE_ID: usize = 46;
+
+impl RequestId {
+    pub fn new(id: &[u8]) -> RequestId {
+        if id.len() <= INLINE_ID {
+            let mut bytes = [0; INLINE_ID];
+            bytes[..id.len()].copy_from_slice(id);
+            RequestId::Inline {
+                len: id.len() as u8,
+                bytes,
+            }
+        } else {
+            RequestId::Heap(id.into())
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            RequestId::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            RequestId::Heap(b) => b,
+        }
+    }
+}
+
+// Hashed and compared as its bytes, so that a map of them is searched with a `&[u8]`.
+impl std::hash::Hash for RequestId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for RequestId {
+    fn eq(&self, other: &RequestId) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for RequestId {}
+
+impl std::borrow::Borrow<[u8]> for RequestId {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
 }
 
 impl<V: Copy> Default for RecentIds<V> {
@@ -94,12 +156,17 @@ impl<V: Copy> RecentIds<V> {
             *old = keep(*old, v);
             return;
         }
-        self.insert_new(id.into(), v);
+        self.insert_new(RequestId::new(id), v);
     }
 
-    /// [`Self::upsert`] with an id already boxed.
-    pub fn upsert_owned(&mut self, id: Box<[u8]>, v: V, keep: impl Fn(V, V) -> V) {
-        if let Some(old) = self.newer.get_mut(&id).or_else(|| self.older.get_mut(&id)) {
+    /// [`Self::upsert`] with an id already made.
+    pub fn upsert_owned(&mut self, id: RequestId, v: V, keep: impl Fn(V, V) -> V) {
+        let bytes = id.as_bytes();
+        if let Some(old) = self
+            .newer
+            .get_mut(bytes)
+            .or_else(|| self.older.get_mut(bytes))
+        {
             *old = keep(*old, v);
             return;
         }
@@ -107,19 +174,15 @@ impl<V: Copy> RecentIds<V> {
     }
 
     /// `id` (not known yet) with `v`.
-    fn insert_new(&mut self, id: Box<[u8]>, v: V) {
+    fn insert_new(&mut self, id: RequestId, v: V) {
         if self.newer.len() >= self.generation {
             self.older = std::mem::take(&mut self.newer);
         }
         self.newer.insert(id, v);
     }
 
-    pub fn remove(&mut self, id: &[u8]) -> Option<V> {
-        self.newer.remove(id).or_else(|| self.older.remove(id))
-    }
-
     /// Every id and value, the older generation first.
-    fn into_entries(self) -> impl Iterator<Item = (Box<[u8]>, V)> {
+    fn into_entries(self) -> impl Iterator<Item = (RequestId, V)> {
         self.older.into_iter().chain(self.newer)
     }
 }
