@@ -351,7 +351,7 @@ mod tests {
             if names.last() != Some(source) {
                 names.push(source);
             }
-            if let Some(k) = EndKey::of(end, ord as u64, names.len() as u32 - 1) {
+            if let Some(k) = EndKey::of(&end.view(), ord as u64, names.len() as u32 - 1) {
                 keys.push(ByTime(k));
             }
         }
@@ -478,7 +478,8 @@ mod tests {
         let mut a = Attribution::new(&cx, &names, true);
         let mut most = 0;
         for i in 0..10_000i64 {
-            let k = EndKey::of(&end(3, i * 60 * S, Some(500), 0, None), i as u64, 0).unwrap();
+            let k =
+                EndKey::of(&end(3, i * 60 * S, Some(500), 0, None).view(), i as u64, 0).unwrap();
             a.push(k);
             most = most.max(a.dispatch.slots.len());
         }

@@ -29,7 +29,7 @@
 use coroner_parse::timestamp::Micros;
 
 use crate::bursts::{BurstCounts, BurstRow};
-use crate::sockets::{Layer, SocketEnd, SocketRow};
+use crate::sockets::{EndView, Layer, SocketRow};
 use crate::spill::{self, Reader, Record};
 use crate::table::{self, Column};
 
@@ -198,13 +198,13 @@ pub struct EndKey {
 
 impl EndKey {
     /// The key of `end` (None without a time: such an end cannot be lined up).
-    pub fn of(end: &SocketEnd, ord: u64, source: u32) -> Option<EndKey> {
+    pub fn of(end: &EndView, ord: u64, source: u32) -> Option<EndKey> {
         Some(EndKey {
             ts: end.ts?,
             ord,
             layer: end.layer,
             duration_ms: end.duration_ms,
-            close: Close::of(&end.cause),
+            close: Close::of(end.cause),
             status: end.status,
             source,
             offset: end.offset,
@@ -297,7 +297,7 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
             if names.last() != Some(&r.source) {
                 names.push(r.source);
             }
-            EndKey::of(r.end, i as u64, names.len() as u32 - 1)
+            EndKey::of(&r.end.view(), i as u64, names.len() as u32 - 1)
         })
         .collect();
     // Ends in time order (stable: source order, then arrival).

@@ -11,7 +11,7 @@ use crate::drop_window::{Attribution, ByTime};
 use crate::drops::{DropContext, DropRow, EndKey, SERVE_MARKERS, VERDICT_NAMES};
 use crate::findings::{FindingRow, Kind, human_secs};
 use crate::pipeline::RunResult;
-use crate::sockets::{Histogram, HistogramRow, Layer, SocketEnds};
+use crate::sockets::{EndView, Histogram, HistogramRow, Layer, SocketEnds};
 use crate::spill::{SortedSpill, Spill};
 use crate::templates::TemplateRow;
 
@@ -73,8 +73,8 @@ impl<'r> Incident<'r> {
         let mut others = false;
         let mut ord = 0u64;
         for (source, ends) in sockets.iter().enumerate() {
-            for end in ends.iter() {
-                let end = end.map_err(|e| format!("{}: {e}", names[source]))?;
+            ends.visit(|bytes| {
+                let end = EndView::read(bytes).ok_or("a socket end that does not read back")?;
                 histogram.add(&end);
                 if end.duration_ms.is_some_and(|d| d < short_ms) {
                     *short.entry(end.layer).or_default() += 1;
@@ -84,7 +84,9 @@ impl<'r> Incident<'r> {
                     keys.push(ByTime(key));
                 }
                 ord += 1;
-            }
+                Ok(())
+            })
+            .map_err(|e| format!("{}: {e}", names[source]))?;
         }
         let unsorted = keys.lost();
         let spill_error = keys.error().map(str::to_string);

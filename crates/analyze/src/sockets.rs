@@ -307,7 +307,33 @@ impl Record for SocketEnd {
     }
 
     fn decode(r: &mut Reader<'_>) -> Option<SocketEnd> {
-        Some(SocketEnd {
+        EndView::decode(r).map(|v| v.to_owned())
+    }
+}
+
+/// A socket end read in place from its encoded bytes (see [`Spill::visit`]): what the
+/// incident's one read of every end needs, without a string made per end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EndView<'a> {
+    pub ts: Option<Micros>,
+    pub layer: Layer,
+    pub duration_ms: Option<f64>,
+    pub cause: &'a str,
+    pub client: Option<&'a str>,
+    pub path: Option<&'a str>,
+    pub status: Option<u16>,
+    pub offset: u64,
+}
+
+impl<'a> EndView<'a> {
+    /// The end encoded in `bytes` (all of them), by [`Record::encode`].
+    pub fn read(bytes: &'a [u8]) -> Option<EndView<'a>> {
+        let mut r = Reader::new(bytes);
+        EndView::decode(&mut r).filter(|_| r.is_empty())
+    }
+
+    fn decode(r: &mut Reader<'a>) -> Option<EndView<'a>> {
+        Some(EndView {
             ts: spill::opt_i64(r)?,
             layer: Layer::from_u8(r.u8()?)?,
             duration_ms: match (r.u8()?, r.f64()?) {
@@ -316,17 +342,49 @@ impl Record for SocketEnd {
                 _ => return None,
             },
             cause: match r.u8()? {
-                u8::MAX => Cow::Owned(r.str()?.to_string()),
-                i => Cow::Borrowed(FIXED_CAUSES.get(usize::from(i))?),
+                u8::MAX => r.str()?,
+                i => FIXED_CAUSES.get(usize::from(i))?,
             },
-            client: spill::opt_str(r)?.map(Into::into),
-            path: spill::opt_str(r)?.map(Into::into),
+            client: spill::opt_str(r)?,
+            path: spill::opt_str(r)?,
             status: match spill::opt_i64(r)? {
                 Some(s) => Some(u16::try_from(s).ok()?),
                 None => None,
             },
             offset: r.u64()?,
         })
+    }
+
+    pub fn to_owned(&self) -> SocketEnd {
+        SocketEnd {
+            ts: self.ts,
+            layer: self.layer,
+            duration_ms: self.duration_ms,
+            cause: match FIXED_CAUSES.iter().find(|c| **c == self.cause) {
+                Some(c) => Cow::Borrowed(c),
+                None => Cow::Owned(self.cause.to_string()),
+            },
+            client: self.client.map(Into::into),
+            path: self.path.map(Into::into),
+            status: self.status,
+            offset: self.offset,
+        }
+    }
+}
+
+impl SocketEnd {
+    /// This end as the incident reads it.
+    pub fn view(&self) -> EndView<'_> {
+        EndView {
+            ts: self.ts,
+            layer: self.layer,
+            duration_ms: self.duration_ms,
+            cause: &self.cause,
+            client: self.client.as_deref(),
+            path: self.path.as_deref(),
+            status: self.status,
+            offset: self.offset,
+        }
     }
 }
 
@@ -623,6 +681,13 @@ impl SocketEnds {
         self.streams.len()
     }
 
+    /// Every end's encoded bytes, in arrival order, to `f` (read them with
+    /// [`EndView::read`]), as [`Self::iter`] gives them.
+    pub fn visit(&self, mut f: impl FnMut(&[u8]) -> Result<(), String>) -> Result<(), String> {
+        self.ends.visit(&mut f)?;
+        spill::visit_frames(&self.part, f)
+    }
+
     /// Every end, in arrival order (an error if the temporary file cannot be read back);
     /// a part's streaming ends have their durations only once merged.
     pub fn iter(&self) -> impl Iterator<Item = Result<SocketEnd, String>> + '_ {
@@ -789,10 +854,10 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    pub fn add(&mut self, end: &SocketEnd) {
+    pub fn add(&mut self, end: &EndView) {
         let causes = &mut self.groups[end.layer as usize];
         // Found by reference: a run has a few causes and millions of ends.
-        let g = match causes.get_mut(&*end.cause) {
+        let g = match causes.get_mut(end.cause) {
             Some(g) => g,
             None => causes.entry(end.cause.to_string()).or_default(),
         };
@@ -846,7 +911,7 @@ impl Histogram {
 pub fn histogram(ends: &[SocketRow]) -> Vec<HistogramRow> {
     let mut h = Histogram::default();
     for r in ends {
-        h.add(r.end);
+        h.add(&r.end.view());
     }
     h.rows()
 }

@@ -48,6 +48,10 @@ pub trait Record: Sized {
 pub struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
+    pub fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader(bytes)
+    }
+
     pub fn u8(&mut self) -> Option<u8> {
         let (&b, rest) = self.0.split_first()?;
         self.0 = rest;
@@ -90,7 +94,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Whether every byte of the frame was read.
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -365,6 +369,19 @@ impl<T: Record> Spill<T> {
             .chain(decode_frames(&self.tail))
     }
 
+    /// Every row's encoded bytes in order, handed to `f` (which reads them with a decoder
+    /// that borrows, say: no row is made). Stops at the first error, `f`'s or a damaged
+    /// temporary file's.
+    pub fn visit(&self, mut f: impl FnMut(&[u8]) -> Result<(), String>) -> Result<(), String> {
+        if let Some(file) = &self.file {
+            let mut frames = Frames::<_, T>::new(file, 0, file.len);
+            while let Some(body) = frames.next_body()? {
+                f(&frames.buf[body])?;
+            }
+        }
+        visit_frames(&self.tail, f)
+    }
+
     /// Every row in order, by value.
     pub fn into_rows(self) -> impl Iterator<Item = Result<T, String>> {
         let Spill { tail, file, .. } = self;
@@ -389,28 +406,47 @@ impl<T: Record> Spill<T> {
 /// the end. Frames in memory were written by this process, so a bad one is a bug, but it
 /// is still an error, not a panic.
 fn decode_frame<T: Record>(frames: &[u8], at: usize) -> Option<(Result<T, String>, usize)> {
-    let rest = frames.get(at..)?;
-    if rest.is_empty() {
+    if at >= frames.len() {
         return None;
     }
-    let bad = || {
-        Some((
-            Err(format!("spilled rows in memory: a bad frame at byte {at}")),
-            frames.len(),
-        ))
+    let body = match memory_body(frames, at) {
+        Ok(body) => body,
+        Err(e) => return Some((Err(e), frames.len())),
     };
-    let Some(len) = rest.get(..4) else {
-        return bad();
-    };
-    let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-    let Some(body) = rest.get(4..4 + len) else {
-        return bad();
-    };
-    let mut r = Reader(body);
+    let mut r = Reader(&frames[body.clone()]);
     match T::decode(&mut r).filter(|_| r.is_empty()) {
-        Some(row) => Some((Ok(row), at + 4 + len)),
-        None => bad(),
+        Some(row) => Some((Ok(row), body.end)),
+        None => Some((
+            Err(format!("spilled rows in memory: a bad row at byte {at}")),
+            frames.len(),
+        )),
     }
+}
+
+/// [`Spill::visit`] for frames held in memory.
+pub fn visit_frames(
+    frames: &[u8],
+    mut f: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut at = 0;
+    while at < frames.len() {
+        let body = memory_body(frames, at)?;
+        at = body.end;
+        f(&frames[body])?;
+    }
+    Ok(())
+}
+
+/// Where the row bytes of the frame at `at` (not the end) are in `frames`.
+fn memory_body(frames: &[u8], at: usize) -> Result<std::ops::Range<usize>, String> {
+    let bad = || format!("spilled rows in memory: a bad frame at byte {at}");
+    let len = frames.get(at..at + 4).ok_or_else(bad)?;
+    let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+    let body = at + 4..at + 4 + len;
+    if body.end > frames.len() {
+        return Err(bad());
+    }
+    Ok(body)
 }
 
 /// Every row of frames held in memory, in order.
@@ -421,6 +457,10 @@ pub fn decode_frames<T: Record>(frames: &[u8]) -> impl Iterator<Item = Result<T,
         at = next;
         Some(row)
     })
+}
+
+fn damaged(what: &str, at: u64) -> String {
+    format!("temporary spill file: {what} at byte {at}")
 }
 
 /// Frames of one byte range of a spill file (borrowed or owned), decoded one by one.
@@ -451,7 +491,17 @@ impl<F: Borrow<SpillFile>, T: Record> Frames<F, T> {
     /// The next frame, the buffer refilled from the file when it holds no whole frame.
     /// `Ok(None)` at the end of the range.
     fn next_frame(&mut self) -> Result<Option<T>, String> {
-        let damaged = |what: &str, at: u64| format!("temporary spill file: {what} at byte {at}");
+        let Some(body) = self.next_body()? else {
+            return Ok(None);
+        };
+        let mut r = Reader(&self.buf[body]);
+        let row = T::decode(&mut r).filter(|_| r.is_empty());
+        row.map(Some)
+            .ok_or_else(|| damaged("a row that does not read back", self.at))
+    }
+
+    /// Where the next frame's row bytes are in `buf`; `Ok(None)` at the end of the range.
+    fn next_body(&mut self) -> Result<Option<std::ops::Range<usize>>, String> {
         loop {
             let have = &self.buf[self.start..];
             if have.len() >= 4 {
@@ -460,12 +510,9 @@ impl<F: Borrow<SpillFile>, T: Record> Frames<F, T> {
                     return Err(damaged("a frame longer than any row", self.at));
                 }
                 if have.len() >= 4 + len {
-                    let mut r = Reader(&have[4..4 + len]);
-                    let row = T::decode(&mut r).filter(|_| r.is_empty());
+                    let body = self.start + 4..self.start + 4 + len;
                     self.start += 4 + len;
-                    return row
-                        .map(Some)
-                        .ok_or_else(|| damaged("a row that does not read back", self.at));
+                    return Ok(Some(body));
                 }
             }
             if self.at >= self.end {
@@ -714,6 +761,14 @@ mod tests {
             prop_assert_eq!(s.len(), rows.len() as u64);
             let back: Vec<Row> = s.iter().map(Result::unwrap).collect();
             prop_assert_eq!(&back, &rows);
+            let mut visited = Vec::new();
+            s.visit(|bytes| {
+                let mut r = Reader::new(bytes);
+                visited.push(Row::decode(&mut r).filter(|_| r.is_empty()).ok_or("bad row")?);
+                Ok(())
+            })
+            .unwrap();
+            prop_assert_eq!(&visited, &rows);
             let owned: Vec<Row> = s.into_rows().map(Result::unwrap).collect();
             prop_assert_eq!(owned, rows);
         }
