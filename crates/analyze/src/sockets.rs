@@ -35,7 +35,6 @@ use coroner_parse::payload::Parsed;
 use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
-use crate::findings::lossy;
 use crate::spill::{self, Reader, Record, Spill};
 use crate::table::{self, Column};
 
@@ -269,15 +268,6 @@ const FIXED_CAUSES: [&str; 8] = [
     "graceful",
 ];
 
-impl SocketEnd {
-    /// Where [`Record::encode`] puts the duration in the encoded row: after the time (a
-    /// tag, and 8 bytes when there is one) and the layer. The duration always takes 9
-    /// bytes (tag and bits), so a streaming end's can be filled in after encoding.
-    fn duration_slot(&self) -> usize {
-        if self.ts.is_some() { 9 + 1 } else { 1 + 1 }
-    }
-}
-
 /// The 9 bytes of an encoded duration.
 fn duration_bytes(d: Option<f64>) -> [u8; 9] {
     let mut b = [0; 9];
@@ -290,20 +280,7 @@ fn duration_bytes(d: Option<f64>) -> [u8; 9] {
 
 impl Record for SocketEnd {
     fn encode(&self, out: &mut Vec<u8>) {
-        spill::put_opt_i64(out, self.ts);
-        out.push(self.layer as u8);
-        out.extend_from_slice(&duration_bytes(self.duration_ms));
-        match FIXED_CAUSES.iter().position(|c| *c == self.cause) {
-            Some(i) => out.push(i as u8),
-            None => {
-                out.push(u8::MAX);
-                spill::put_str(out, &self.cause);
-            }
-        }
-        spill::put_opt_str(out, self.client.as_deref());
-        spill::put_opt_str(out, self.path.as_deref());
-        spill::put_opt_i64(out, self.status.map(i64::from));
-        spill::put_u64(out, self.offset);
+        self.view().encode(out);
     }
 
     fn decode(r: &mut Reader<'_>) -> Option<SocketEnd> {
@@ -326,7 +303,32 @@ pub struct EndView<'a> {
 }
 
 impl<'a> EndView<'a> {
-    /// The end encoded in `bytes` (all of them), by [`Record::encode`].
+    /// The encoding a spill keeps (see [`EndView::read`] for the other way).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        spill::put_opt_i64(out, self.ts);
+        out.push(self.layer as u8);
+        out.extend_from_slice(&duration_bytes(self.duration_ms));
+        match FIXED_CAUSES.iter().position(|c| *c == self.cause) {
+            Some(i) => out.push(i as u8),
+            None => {
+                out.push(u8::MAX);
+                spill::put_str(out, self.cause);
+            }
+        }
+        spill::put_opt_str(out, self.client);
+        spill::put_opt_str(out, self.path);
+        spill::put_opt_i64(out, self.status.map(i64::from));
+        spill::put_u64(out, self.offset);
+    }
+
+    /// Where [`EndView::encode`] puts the duration: after the time (a tag, and 8 bytes
+    /// when there is one) and the layer. The duration always takes 9 bytes (tag and
+    /// bits), so a streaming end's can be filled in after encoding.
+    fn duration_slot(&self) -> usize {
+        if self.ts.is_some() { 9 + 1 } else { 1 + 1 }
+    }
+
+    /// The end encoded in `bytes` (all of them), by [`EndView::encode`].
     pub fn read(bytes: &'a [u8]) -> Option<EndView<'a>> {
         let mut r = Reader::new(bytes);
         EndView::decode(&mut r).filter(|_| r.is_empty())
@@ -506,8 +508,17 @@ impl SocketEnds {
 
     #[inline(never)]
     fn observe_record(&mut self, rules: &SocketRules, ev: &Event, ws_close: bool) {
-        if ws_close && let Some(end) = dispatch_close(ev) {
-            return self.push(end);
+        if ws_close && let Some(close) = dispatch_close(ev.message) {
+            return self.push(&EndView {
+                ts: ev.ts,
+                layer: Layer::Dispatch,
+                duration_ms: Some(close.duration_ms),
+                cause: &close.cause,
+                client: close.user.as_deref(),
+                path: None,
+                status: None,
+                offset: ev.offset,
+            });
         }
         if let Some(req) = ev.request {
             let upgraded = req.status == Some(101);
@@ -535,17 +546,20 @@ impl SocketEnds {
                 Parsed::NginxCustom(r) => (Layer::Nginx, ev.ts, r.remote_addr()),
                 _ => return,
             };
-            return self.push(SocketEnd {
+            let mut status_word = [0; 12];
+            let client = client.map(|c| text(c, 64));
+            let path = req.target.map(|t| text(t, 200));
+            return self.push(&EndView {
                 ts: end_ts.or(ev.ts),
                 layer,
                 duration_ms: ev.latency_ms(),
                 cause: match req.status {
-                    Some(101) => "closed".into(),
-                    Some(s) => format!("status_{s}").into(),
-                    None => "unknown".into(),
+                    Some(101) => "closed",
+                    Some(s) => status_cause(s, &mut status_word),
+                    None => "unknown",
                 },
-                client: client.map(|c| lossy(c, 64).into()),
-                path: req.target.map(|t| lossy(t, 200).into()),
+                client: client.as_deref(),
+                path: path.as_deref(),
                 status: req.status,
                 offset: ev.offset,
             });
@@ -582,13 +596,14 @@ impl SocketEnds {
         error: Option<&[u8]>,
         dest: Option<&[u8]>,
     ) {
-        let cause: Cow<'static, str> = match (cause, error) {
-            (Some(Cause::RequestEndedAbruptly), _) => "ended_abruptly".into(),
-            (_, Some(e)) => lossy(e.trim_ascii_start().strip_prefix(b"\"").unwrap_or(e), 80)
-                .trim_end_matches('"')
-                .to_string()
-                .into(),
-            (_, None) => "unknown".into(),
+        let error_text;
+        let cause = match (cause, error) {
+            (Some(Cause::RequestEndedAbruptly), _) => "ended_abruptly",
+            (_, Some(e)) => {
+                error_text = text(e.trim_ascii_start().strip_prefix(b"\"").unwrap_or(e), 80);
+                error_text.trim_end_matches('"')
+            }
+            (_, None) => "unknown",
         };
         let path = dest.map(|d| {
             // `https://host/path?q`: keep the path.
@@ -597,15 +612,15 @@ impl SocketEnds {
             let after_scheme = SCHEME.find(d).map_or(0, |i| i + 3);
             let p = memchr::memchr(b'/', &d[after_scheme..])
                 .map_or(&d[d.len()..], |i| &d[after_scheme + i..]);
-            lossy(p.strip_suffix(b"\"").unwrap_or(p), 200).into()
+            text(p.strip_suffix(b"\"").unwrap_or(p), 200)
         });
-        self.push(SocketEnd {
+        self.push(&EndView {
             ts: ev.ts,
             layer: Layer::Cloudflared,
             duration_ms: None,
             cause,
             client: None,
-            path,
+            path: path.as_deref(),
             status: None,
             offset: ev.offset,
         });
@@ -628,12 +643,13 @@ impl SocketEnds {
             }
         };
         self.streams.upsert(id, Stream::Ended, Stream::then);
-        let end = SocketEnd {
+        let client = text(id, 64);
+        let end = EndView {
             ts: ev.ts,
             layer: Layer::MastodonStreaming,
             duration_ms: None,
-            cause: cause.into(),
-            client: Some(lossy(id, 64).into()),
+            cause,
+            client: Some(&client),
             path: None,
             status: None,
             offset: ev.offset,
@@ -641,7 +657,7 @@ impl SocketEnds {
         let start = self.part.len();
         let id_at = self.part_ids.len();
         self.part_ids.extend_from_slice(id);
-        spill::frame(&end, &mut self.part);
+        spill::frame_with(&mut self.part, |out| end.encode(out));
         self.part_streams.push(PartStream {
             row: self.part_rows,
             frame: start..self.part.len(),
@@ -656,8 +672,8 @@ impl SocketEnds {
         self.part_rows += 1;
     }
 
-    fn push(&mut self, end: SocketEnd) {
-        spill::frame(&end, &mut self.part);
+    fn push(&mut self, end: &EndView) {
+        spill::frame_with(&mut self.part, |out| end.encode(out));
         self.part_rows += 1;
     }
 
@@ -779,9 +795,15 @@ impl SocketEnds {
 /// The causes the dispatch proxy logs (any other word is kept as written).
 const DISPATCH_CAUSES: [&str; 3] = ["downstream_closed", "upstream_closed", "graceful"];
 
+/// What a dispatch `ws close` line says.
+struct DispatchClose<'a> {
+    duration_ms: f64,
+    cause: Cow<'a, str>,
+    user: Option<Cow<'a, str>>,
+}
+
 /// `ws close dur_ms=1234 cause=downstream_closed user=wizard` anywhere in the message.
-fn dispatch_close(ev: &Event) -> Option<SocketEnd> {
-    let m = ev.message;
+fn dispatch_close(m: &[u8]) -> Option<DispatchClose<'_>> {
     static NEEDLE: Literal = Literal::new(WS_CLOSE.as_bytes());
     let at = NEEDLE.find(m)?;
     let rest = &m[at + WS_CLOSE.len()..];
@@ -796,22 +818,44 @@ fn dispatch_close(ev: &Event) -> Option<SocketEnd> {
         } else if let Some(v) = pair.strip_prefix(b"cause=") {
             cause = Some(match DISPATCH_CAUSES.iter().find(|c| c.as_bytes() == v) {
                 Some(&known) => Cow::Borrowed(known),
-                None => Cow::Owned(lossy(v, 64)),
+                None => text(v, 64),
             });
         } else if let Some(v) = pair.strip_prefix(b"user=") {
-            user = Some(lossy(v, 64).into_boxed_str());
+            user = Some(text(v, 64));
         }
     }
-    Some(SocketEnd {
-        ts: ev.ts,
-        layer: Layer::Dispatch,
-        duration_ms: Some(duration_ms?),
-        cause: cause.unwrap_or_else(|| "unknown".into()),
-        client: user,
-        path: None,
-        status: None,
-        offset: ev.offset,
+    Some(DispatchClose {
+        duration_ms: duration_ms?,
+        cause: cause.unwrap_or(Cow::Borrowed("unknown")),
+        user,
     })
+}
+
+/// `bytes` as text, at most `max` bytes of it (what [`crate::findings::lossy`] gives,
+/// the same characters), borrowed when they
+/// are UTF-8, as a log's nearly always are: an end is encoded without a string made.
+fn text(bytes: &[u8], max: usize) -> Cow<'_, str> {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)])
+}
+
+/// `status_<N>` written into `buf`.
+fn status_cause(status: u16, buf: &mut [u8; 12]) -> &str {
+    buf[..7].copy_from_slice(b"status_");
+    let mut digits = [0u8; 5];
+    let mut n = status;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..len {
+        buf[7 + i] = digits[len - 1 - i];
+    }
+    std::str::from_utf8(&buf[..7 + len]).expect("ASCII")
 }
 
 /// One row of `sockets.parquet`.
@@ -1044,7 +1088,9 @@ mod tests {
     /// it went in.
     #[test]
     fn spilled_ends_read_back_equal() {
-        let mut s = SocketEnds::with_hold(1);
+        // A part encodes them; merged into a source that holds one end in memory, they go
+        // through the temporary file.
+        let mut part = SocketEnds::default();
         let mut ends = Vec::new();
         for (i, cause) in [
             "closed",
@@ -1069,9 +1115,12 @@ mod tests {
                 status: [None, Some(502), Some(u16::MAX), None][i],
                 offset: u64::MAX - i as u64,
             };
-            s.push(end.clone());
+            part.push(&end.view());
             ends.push(end);
         }
+        let mut s = SocketEnds::with_hold(1);
+        s.merge(part);
+        assert!(s.ends.spilled > 0);
         let back = all(&s);
         assert_eq!(back.len(), ends.len());
         for (b, e) in back.iter().zip(&ends) {
@@ -1218,6 +1267,24 @@ mod tests {
             ends.iter().find(|e| e.duration_ms != Some(3.0))
         );
         assert!(most <= 2 * ids, "{most} ids held");
+    }
+
+    /// The cause of a handshake answered otherwise, for every status: as `format!` says.
+    #[test]
+    fn status_cause_is_format_for_every_status() {
+        let mut buf = [0; 12];
+        for s in 0..=u16::MAX {
+            assert_eq!(status_cause(s, &mut buf), format!("status_{s}"));
+        }
+    }
+
+    proptest::proptest! {
+        /// The borrowed text of a field is the lossy copy the rows held before, cut at any
+        /// byte, any bytes.
+        #[test]
+        fn text_is_lossy(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..80), max in 0usize..90) {
+            proptest::prop_assert_eq!(text(&bytes, max), crate::findings::lossy(&bytes, max));
+        }
     }
 
     #[test]

@@ -201,9 +201,14 @@ impl SpillFile {
 /// Append `row` to `frames` as one frame: its length (u32), then its bytes. A caller that
 /// encodes rows ahead (outside a lock, say) hands them over with [`Spill::append_frames`].
 pub fn frame<T: Record>(row: &T, frames: &mut Vec<u8>) {
+    frame_with(frames, |out| row.encode(out));
+}
+
+/// [`frame`] for a row that `encode` writes (one a [`Record`] decodes).
+pub fn frame_with(frames: &mut Vec<u8>, encode: impl FnOnce(&mut Vec<u8>)) {
     let at = frames.len();
     frames.extend_from_slice(&[0; 4]);
-    row.encode(frames);
+    encode(frames);
     let len = (frames.len() - at - 4) as u32;
     frames[at..at + 4].copy_from_slice(&len.to_le_bytes());
 }
@@ -217,7 +222,7 @@ pub struct Spill<T> {
     tail_rows: usize,
     file: Option<SpillFile>,
     /// Rows in the file.
-    spilled: u64,
+    pub(crate) spilled: u64,
     hold: usize,
     /// Rows that could not be written (after [`Spill::error`]); not in the spill.
     lost: u64,
