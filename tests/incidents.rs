@@ -291,6 +291,106 @@ fn chitter_oom_names_the_oom_killer_and_the_silent_proxy() {
     assert!(restarts["netdata.service"] >= 4 * 3);
 }
 
+/// The streaming server's ends (client, whether a duration is known) as awk reads them
+/// from the journal text `cat` gives: per request id, the first `Ending stream` or `Tried
+/// writing to closed socket` line is the end, and it has a duration when an earlier line
+/// of the id has an earlier time (journalctl's `short-iso` stamps compare as text).
+fn streaming_ends_by_awk(cat: &str) -> Vec<String> {
+    let awk = sh(&format!(
+        r#"{cat} | awk '$3 ~ /^node\[/ && ($4 == "verb" || $4 == "ERR!") && length($5) == 36 {{
+            id = $5; t = $1
+            if (id in ended) next
+            if (($6 == "Ending" && $7 == "stream") || ($6 == "Tried" && $7 == "writing")) {{
+                ended[id] = 1
+                print id, ((id in first) && first[id] < t) ? "timed" : "untimed"
+                next
+            }}
+            if (!(id in first) || t < first[id]) first[id] = t
+        }}' | sort"#
+    ));
+    awk.lines().map(str::to_string).collect()
+}
+
+/// `got` equals `want`; else the counts and the first line that differs (the lists are
+/// long).
+fn same_lines(got: &[String], want: &[String]) {
+    if got != want {
+        let at = got.iter().zip(want).position(|(g, w)| g != w);
+        panic!(
+            "{} lines, awk {}; first difference at {at:?}: {:?} vs awk {:?}",
+            got.len(),
+            want.len(),
+            at.map(|i| &got[i]),
+            at.map(|i| &want[i]),
+        );
+    }
+}
+
+/// The same from `sockets.parquet`.
+fn streaming_ends_of(run: &Run) -> Vec<String> {
+    let mut got: Vec<String> = run
+        .table("sockets")
+        .iter()
+        .filter(|r| s(r, "layer") == "mastodon-streaming")
+        .map(|r| {
+            let timed = if r["duration_ms"].is_null() {
+                "untimed"
+            } else {
+                "timed"
+            };
+            format!("{} {timed}", s(r, "client"))
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn hachyderm_streaming_ends_equal_awk_on_the_journal() {
+    let run = Run::of("hachyderm", &[]);
+    let journal = samples().join("hachyderm/journal.txt");
+    let want = streaming_ends_by_awk(&format!("cat {}", journal.display()));
+    assert!(
+        want.len() > 50,
+        "the sample has streaming ends: {}",
+        want.len()
+    );
+    same_lines(&streaming_ends_of(&run), &want);
+}
+
+/// On a generated streaming log (the bench bundle's, 500 KB of it, cut into a few dozen
+/// chunks), where most ends close a stream opened earlier: the durations known are awk's
+/// too, so request ids are neither forgotten nor mixed up across chunks.
+#[test]
+fn generated_streaming_ends_equal_awk() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = coroner_gen::bundle::BundleSpec {
+        bytes: 5_000_000,
+        seed: 7,
+    };
+    coroner_gen::bundle::write_bundle(&dir.path().join("b"), &spec).unwrap();
+    let log = dir.path().join("b/mastodon/streaming.journal.gz");
+    let out = dir.path().join("out");
+    // 64 KiB chunks (the hidden --chunk-size): streams open in one chunk and end in another.
+    analyze_into(&out, &[&log], &["--threads", "2", "--chunk-size", "64K"], 0);
+    let run = Run {
+        dir: tempfile::tempdir().unwrap(),
+        stdout: String::new(),
+    };
+    for f in std::fs::read_dir(&out).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, run.dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let want = streaming_ends_by_awk(&format!("gzip -dc {}", log.display()));
+    let timed = want.iter().filter(|l| l.ends_with(" timed")).count();
+    assert!(
+        timed > 100 && timed < want.len(),
+        "{timed} of {} timed",
+        want.len()
+    );
+    same_lines(&streaming_ends_of(&run), &want);
+}
+
 #[test]
 fn hachyderm_puts_the_full_database_disk_first() {
     let run = Run::of("hachyderm", &[]);
