@@ -14,7 +14,7 @@
 //!   error="Incoming request ended abruptly..."` with an empty message) is the same failure
 //!   and is not counted twice.
 //! - `mastodon-streaming`: the first `Ending stream` / `Tried writing to closed socket` of a
-//!   request id, duration from the first line of that request id when seen.
+//!   request id, duration from the earliest line of that request id read before it.
 //!
 //! Rows keep their arrival order per source (chunks fold in order), so 1 and N threads give
 //! the same table. A bundle can hold tens of millions of ends: past [`spill::DEFAULT_HOLD`]
