@@ -1120,7 +1120,7 @@ mod tests {
         }
         let mut s = SocketEnds::with_hold(1);
         s.merge(part);
-        assert!(s.ends.spilled > 0);
+        assert!(s.ends.spilled() > 0);
         let back = all(&s);
         assert_eq!(back.len(), ends.len());
         for (b, e) in back.iter().zip(&ends) {

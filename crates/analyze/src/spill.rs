@@ -222,7 +222,7 @@ pub struct Spill<T> {
     tail_rows: usize,
     file: Option<SpillFile>,
     /// Rows in the file.
-    pub(crate) spilled: u64,
+    spilled: u64,
     hold: usize,
     /// Rows that could not be written (after [`Spill::error`]); not in the spill.
     lost: u64,
@@ -279,6 +279,11 @@ impl<T> Spill<T> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Rows in the temporary file (the rest are in memory).
+    pub fn spilled(&self) -> u64 {
+        self.spilled
     }
 
     /// Rows that could not be written to the temporary file, and so are not here.
