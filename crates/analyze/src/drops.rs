@@ -71,13 +71,18 @@ pub struct Drop {
 impl Drop {
     /// Layers that saw it, comma-separated in path order (edge first).
     pub fn layers(&self) -> String {
-        Layer::ALL
-            .iter()
-            .filter(|&&l| self.layer_set & (1 << l as u8) != 0)
-            .map(|l| l.id())
-            .collect::<Vec<_>>()
-            .join(",")
+        layer_list(self.layer_set)
     }
+}
+
+/// The layers of a set (bit `Layer as u8`), comma-separated in path order (edge first).
+fn layer_list(set: u8) -> String {
+    Layer::ALL
+        .iter()
+        .filter(|&&l| set & (1 << l as u8) != 0)
+        .map(|l| l.id())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A drop as attribution finds it: the lines that saw it as (source index, offset), so a
@@ -103,16 +108,20 @@ impl DropRow {
     /// `source@offset` of each line, `; `-separated; `names[i]` is source `i`'s name.
     pub fn evidence(&self, names: &[&str]) -> String {
         let mut out = String::new();
+        self.evidence_into(names, &mut out);
+        out
+    }
+
+    /// [`DropRow::evidence`], appended to `out`.
+    pub fn evidence_into(&self, names: &[&str], out: &mut String) {
+        use std::fmt::Write;
         for (n, &(source, offset)) in self.lines[..usize::from(self.members)].iter().enumerate() {
             if n > 0 {
                 out.push_str("; ");
             }
             let name = names.get(source as usize).copied().unwrap_or("?");
-            out.push_str(name);
-            out.push('@');
-            out.push_str(&offset.to_string());
+            let _ = write!(out, "{name}@{offset}");
         }
-        out
     }
 
     pub fn render(&self, names: &[&str]) -> Drop {
@@ -507,14 +516,30 @@ pub fn verdict(
     })
 }
 
-pub fn drops_batch(rows: &[Drop]) -> Result<arrow_array::RecordBatch, String> {
-    let layers: Vec<String> = rows.iter().map(Drop::layers).collect();
+pub fn drops_batch(rows: &[DropRow], names: &[&str]) -> Result<arrow_array::RecordBatch, String> {
+    // Every row's evidence in one string, and the layer lists of the 32 possible sets made
+    // once: a batch makes two strings, not two per row.
+    let mut evidence = String::new();
+    let mut spans = Vec::with_capacity(rows.len());
+    for r in rows {
+        let at = evidence.len();
+        r.evidence_into(names, &mut evidence);
+        spans.push(at..evidence.len());
+    }
+    let layers: Vec<String> = (0..32u8).map(layer_list).collect();
     table::batch(vec![
-        Column::timestamp("ts", rows.iter().map(|r| r.ts)),
+        Column::timestamp("ts", rows.iter().map(|r| Some(r.ts))),
         Column::f64("duration_ms", rows.iter().map(|r| r.duration_ms)),
-        Column::utf8("verdict", rows.iter().map(|r| Some(r.verdict))),
-        Column::utf8("layers", layers.iter().map(|l| Some(l.as_str()))),
-        Column::utf8("evidence", rows.iter().map(|r| Some(&*r.evidence))),
+        Column::utf8("verdict", rows.iter().map(|r| Some(r.verdict()))),
+        Column::utf8(
+            "layers",
+            rows.iter()
+                .map(|r| layers.get(usize::from(r.layer_set)).map(String::as_str)),
+        ),
+        Column::utf8(
+            "evidence",
+            spans.iter().map(|at| Some(&evidence[at.clone()])),
+        ),
     ])
 }
 

@@ -14,7 +14,7 @@ use crate::findings::findings_batch;
 use crate::incident::{Headline, Incident, headline};
 use crate::pattern_share::{rows_from_templates, share_batch, share_rows};
 use crate::pipeline::{RunResult, SourceReport};
-use crate::sockets::{histogram_batch, sockets_batch};
+use crate::sockets::{EndView, histogram_batch, sockets_batch};
 use crate::table::{self, Column, REPORT_VERSION};
 use crate::templates::{template_rows, templates_batch};
 use crate::timeline::{timeline_batch, timeline_rows};
@@ -148,14 +148,51 @@ fn civil(days: i64) -> (i64, i64, i64) {
 /// `sockets.parquet`: every source's socket ends (not archives), in `sources.parquet`
 /// order, each source's in arrival order; read back from their spills a slice at a time.
 fn write_sockets(path: &Path, result: &RunResult) -> Result<(), String> {
-    let rows = result.sources.iter().filter(|s| !s.archive).flat_map(|s| {
+    // The rows' encoded bytes are gathered a batch at a time and the columns built from
+    // views of them: no row (and no string of one) is made per end.
+    let mut writer = table::BatchWriter::new(path);
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut rows: Vec<(&str, std::ops::Range<usize>)> = Vec::with_capacity(table::BATCH_ROWS);
+    let flush = |writer: &mut table::BatchWriter,
+                 bytes: &mut Vec<u8>,
+                 rows: &mut Vec<(&str, std::ops::Range<usize>)>|
+     -> Result<(), String> {
+        let views = rows
+            .iter()
+            .map(|(name, at)| {
+                EndView::read(&bytes[at.clone()])
+                    .map(|v| (*name, v))
+                    .ok_or_else(|| format!("{name}: a socket end that does not read back"))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        writer.write(&sockets_batch(&views)?)?;
+        bytes.clear();
+        rows.clear();
+        Ok(())
+    };
+    for s in result.sources.iter().filter(|s| !s.archive) {
         let name = s.name.as_str();
-        s.analyses.sockets.iter().map(move |end| {
-            end.map(|end| (name, end))
-                .map_err(|e| format!("{name}: {e}"))
-        })
-    });
-    table::write_iter(path, rows, sockets_batch)
+        let mut failed = None;
+        s.analyses
+            .sockets
+            .visit(|end| {
+                let at = bytes.len();
+                bytes.extend_from_slice(end);
+                rows.push((name, at..bytes.len()));
+                if rows.len() >= table::BATCH_ROWS
+                    && let Err(e) = flush(&mut writer, &mut bytes, &mut rows)
+                {
+                    failed = Some(e.clone());
+                    return Err(e);
+                }
+                Ok(())
+            })
+            .map_err(|e| failed.unwrap_or_else(|| format!("{name}: {e}")))?;
+    }
+    if !rows.is_empty() {
+        flush(&mut writer, &mut bytes, &mut rows)?;
+    }
+    writer.finish(|| sockets_batch(&[]))
 }
 
 /// What the temporary files of the incident tables could not take (a full disk).
@@ -340,8 +377,7 @@ pub fn write_all(
             (
                 "drops.parquet",
                 Box::new(|p| {
-                    let rows = inc.drops.iter().map(|d| d.map(|d| d.render(&inc.names)));
-                    table::write_iter(p, rows, drops_batch)
+                    table::write_iter(p, inc.drops.iter(), |rows| drops_batch(rows, &inc.names))
                 }),
             ),
             (

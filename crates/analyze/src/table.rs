@@ -129,21 +129,48 @@ pub fn write_iter<T>(
 /// are none).
 fn write_batches(
     path: &Path,
-    mut batches: impl Iterator<Item = Result<RecordBatch, String>>,
+    batches: impl Iterator<Item = Result<RecordBatch, String>>,
     empty: impl FnOnce() -> Result<RecordBatch, String>,
 ) -> Result<(), String> {
-    let first = match batches.next() {
-        Some(b) => b?,
-        None => empty()?,
-    };
-    let mut writer = open_writer(path, &first)?;
-    writer.write(&first).map_err(|e| e.to_string())?;
-    drop(first);
+    let mut writer = BatchWriter::new(path);
     for batch in batches {
-        writer.write(&batch?).map_err(|e| e.to_string())?;
+        writer.write(&batch?)?;
     }
-    writer.close().map_err(|e| e.to_string())?;
-    Ok(())
+    writer.finish(empty)
+}
+
+/// A table written a batch at a time, for rows that are pushed rather than iterated (the
+/// schema is the first batch's).
+pub struct BatchWriter<'p> {
+    path: &'p Path,
+    writer: Option<ArrowWriter<File>>,
+}
+
+impl<'p> BatchWriter<'p> {
+    pub fn new(path: &'p Path) -> BatchWriter<'p> {
+        BatchWriter { path, writer: None }
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        let writer = match &mut self.writer {
+            Some(w) => w,
+            None => self.writer.insert(open_writer(self.path, batch)?),
+        };
+        writer.write(batch).map_err(|e| e.to_string())
+    }
+
+    /// Close the file; a table with no batch gets the schema of `empty`.
+    pub fn finish(
+        mut self,
+        empty: impl FnOnce() -> Result<RecordBatch, String>,
+    ) -> Result<(), String> {
+        if self.writer.is_none() {
+            self.write(&empty()?)?;
+        }
+        let writer = self.writer.take().expect("opened above");
+        writer.close().map_err(|e| e.to_string())?;
+        Ok(())
+    }
 }
 
 /// Write `batch` to `path` as Parquet: zstd level 1, dictionary pages, 1 Mi rows per group.
