@@ -23,8 +23,6 @@ pub struct Incident<'r> {
     /// The sources (not archives), in `sources.parquet` order: what `source` indices in
     /// drop rows point to.
     pub names: Vec<&'r str>,
-    /// Each source's socket ends, as `names`.
-    pub sockets: Vec<&'r SocketEnds>,
     pub histogram: Vec<HistogramRow>,
     /// Short ends (below `--short-ms`) per layer.
     pub short: Vec<(Layer, u64)>,
@@ -189,7 +187,6 @@ impl<'r> Incident<'r> {
         Ok(Incident {
             bursts,
             names,
-            sockets,
             histogram,
             short: short.into_iter().collect(),
             drops,

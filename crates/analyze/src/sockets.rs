@@ -136,10 +136,6 @@ impl<V: Copy> RecentIds<V> {
         self.newer.get(id).or_else(|| self.older.get(id)).copied()
     }
 
-    pub fn contains(&self, id: &[u8]) -> bool {
-        self.newer.contains_key(id) || self.older.contains_key(id)
-    }
-
     /// Ids remembered.
     pub fn len(&self) -> usize {
         self.newer.len() + self.older.len()
@@ -151,25 +147,27 @@ impl<V: Copy> RecentIds<V> {
 
     /// Keep `id` with `v`, or with `keep(old, v)` when it is already known.
     pub fn upsert(&mut self, id: &[u8], v: V, keep: impl Fn(V, V) -> V) {
-        if let Some(old) = self.newer.get_mut(id).or_else(|| self.older.get_mut(id)) {
-            *old = keep(*old, v);
-            return;
+        if !self.update(id, v, keep) {
+            self.insert_new(RequestId::new(id), v);
         }
-        self.insert_new(RequestId::new(id), v);
     }
 
     /// [`Self::upsert`] with an id already made.
     pub fn upsert_owned(&mut self, id: RequestId, v: V, keep: impl Fn(V, V) -> V) {
-        let bytes = id.as_bytes();
-        if let Some(old) = self
-            .newer
-            .get_mut(bytes)
-            .or_else(|| self.older.get_mut(bytes))
-        {
-            *old = keep(*old, v);
-            return;
+        if !self.update(id.as_bytes(), v, keep) {
+            self.insert_new(id, v);
         }
-        self.insert_new(id, v);
+    }
+
+    /// `keep(old, v)` for a known `id`; false when it is not known.
+    fn update(&mut self, id: &[u8], v: V, keep: impl Fn(V, V) -> V) -> bool {
+        match self.newer.get_mut(id).or_else(|| self.older.get_mut(id)) {
+            Some(old) => {
+                *old = keep(*old, v);
+                true
+            }
+            None => false,
+        }
     }
 
     /// `id` (not known yet) with `v`.
@@ -509,7 +507,7 @@ impl SocketEnds {
     #[inline(never)]
     fn observe_record(&mut self, rules: &SocketRules, ev: &Event, ws_close: bool) {
         if ws_close && let Some(close) = dispatch_close(ev.message) {
-            return self.push(&EndView {
+            self.push(&EndView {
                 ts: ev.ts,
                 layer: Layer::Dispatch,
                 duration_ms: Some(close.duration_ms),
@@ -519,6 +517,7 @@ impl SocketEnds {
                 status: None,
                 offset: ev.offset,
             });
+            return;
         }
         if let Some(req) = ev.request {
             let upgraded = req.status == Some(101);
@@ -549,7 +548,7 @@ impl SocketEnds {
             let mut status_word = [0; 12];
             let client = client.map(|c| text(c, 64));
             let path = req.target.map(|t| text(t, 200));
-            return self.push(&EndView {
+            self.push(&EndView {
                 ts: end_ts.or(ev.ts),
                 layer,
                 duration_ms: ev.latency_ms(),
@@ -563,6 +562,7 @@ impl SocketEnds {
                 status: req.status,
                 offset: ev.offset,
             });
+            return;
         }
         match ev.parsed {
             Parsed::Cloudflared(r) if r.kind() == CfKind::RequestFailed => {
@@ -654,14 +654,14 @@ impl SocketEnds {
             status: None,
             offset: ev.offset,
         };
-        let start = self.part.len();
         let id_at = self.part_ids.len();
         self.part_ids.extend_from_slice(id);
-        spill::frame_with(&mut self.part, |out| end.encode(out));
+        let row = self.part_rows;
+        let frame = self.push(&end);
         self.part_streams.push(PartStream {
-            row: self.part_rows,
-            frame: start..self.part.len(),
-            duration_at: start + 4 + end.duration_slot(),
+            row,
+            duration_at: frame.start + 4 + end.duration_slot(),
+            frame,
             id: id_at..self.part_ids.len(),
             ts: end.ts,
             first: match known {
@@ -669,12 +669,14 @@ impl SocketEnds {
                 _ => None,
             },
         });
-        self.part_rows += 1;
     }
 
-    fn push(&mut self, end: &EndView) {
+    /// Encode `end` into the part; where its frame is.
+    fn push(&mut self, end: &EndView) -> std::ops::Range<usize> {
+        let start = self.part.len();
         spill::frame_with(&mut self.part, |out| end.encode(out));
         self.part_rows += 1;
+        start..self.part.len()
     }
 
     /// Keep `hold` ends in memory before writing them to the temporary file (tests use a
@@ -716,7 +718,7 @@ impl SocketEnds {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.len() == 0
     }
 
     /// Ends seen but not kept: the temporary file could not take them ([`Self::error`]).

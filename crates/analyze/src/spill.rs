@@ -303,11 +303,17 @@ impl<T> Spill<T> {
 
     /// Append `rows` rows already encoded as frames by [`frame`] (whole frames only).
     pub fn append_frames(&mut self, frames: &[u8], rows: usize) {
+        self.add(rows, |tail| tail.extend_from_slice(frames));
+    }
+
+    /// `rows` rows that `write` appends to the tail as frames; written out at the hold,
+    /// only counted once the file has failed.
+    fn add(&mut self, rows: usize, write: impl FnOnce(&mut Vec<u8>)) {
         if self.broken {
             self.lost += rows as u64;
             return;
         }
-        self.tail.extend_from_slice(frames);
+        write(&mut self.tail);
         self.tail_rows += rows;
         if self.tail_rows >= self.hold {
             self.write_tail();
@@ -338,15 +344,7 @@ impl<T> Spill<T> {
 
 impl<T: Record> Spill<T> {
     pub fn push(&mut self, row: T) {
-        if self.broken {
-            self.lost += 1;
-            return;
-        }
-        frame(&row, &mut self.tail);
-        self.tail_rows += 1;
-        if self.tail_rows >= self.hold {
-            self.write_tail();
-        }
+        self.add(1, |tail| frame(&row, tail));
     }
 
     /// Append every row of `other` after this one's (taking its losses too).
