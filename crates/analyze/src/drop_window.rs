@@ -233,10 +233,7 @@ impl<'a> Attribution<'a> {
                 break;
             }
             let row = entry.remove();
-            self.verdicts[VERDICT_NAMES
-                .iter()
-                .position(|v| *v == row.verdict())
-                .unwrap_or(0)] += 1;
+            self.verdicts[row.verdict_index()] += 1;
             self.rows.push(row);
         }
         if let Some(before) = behind(4) {

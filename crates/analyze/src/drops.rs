@@ -102,7 +102,12 @@ pub struct DropRow {
 
 impl DropRow {
     pub fn verdict(&self) -> &'static str {
-        VERDICT_NAMES[usize::from(self.verdict)]
+        VERDICT_NAMES[self.verdict_index()]
+    }
+
+    /// The verdict's index in [`VERDICT_NAMES`].
+    pub fn verdict_index(&self) -> usize {
+        usize::from(self.verdict)
     }
 
     /// `source@offset` of each line, `; `-separated; `names[i]` is source `i`'s name.
