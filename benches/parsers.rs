@@ -114,6 +114,11 @@ const LOGFMT: &[&str] = &[
     "time=2026-07-02T15:42:01Z level=warn msg=\"ws close\" dur_ms={i} cause=downstream_closed conn={i}",
 ];
 
+const NETSTAT: &[&str] = &[
+    "tcp        0      0 10.0.4.21:{i}         10.0.4.30:6379          TIME_WAIT  ",
+    "tcp6       0      0 2001:db8::21:443        2001:db8:8e4:1724::44f3:{i} ESTABLISHED",
+];
+
 type Group<'a> = BenchmarkGroup<'a, common::CpuTime>;
 
 fn run_on(g: &mut Group<'_>, name: &str, buf: Vec<u8>, f: &mut dyn FnMut(&[u8]) -> bool) {
@@ -241,6 +246,16 @@ fn bench(c: &mut Criterion<common::CpuTime>) {
     });
     run_on(g, "logfmt", synthetic(LOGFMT), &mut |l| {
         logfmt::parse(l, 0).is_ok()
+    });
+
+    // Template masking (`templates::mask_into`), which every free-text record goes
+    // through: the free-text lines above together, and a netstat capture's rows.
+    let free_text: Vec<&str> = [NGINX_ERROR, KERNEL, SYSTEMD, GOLOG, LOGFMT, NPMLOG, NETSTAT]
+        .concat();
+    let mut masked = Vec::new();
+    run_on(g, "template-mask (free text)", synthetic(&free_text), &mut |l| {
+        coroner_analyze::templates::mask_into(l, &mut masked);
+        !masked.is_empty()
     });
 
     // The dispatcher: detection plus the full parse, on the access log.
