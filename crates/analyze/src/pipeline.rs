@@ -39,6 +39,9 @@ use crate::request_cache::RequestCache;
 use crate::stats::SourceStats;
 use crate::templates::KeyCounts;
 
+/// How much room a stream's buffer grows by when it has none left to read into.
+const READ_STEP: usize = 1 << 20;
+
 /// How much of a source's start decides its envelope.
 pub const DETECT_HEAD: usize = 64 << 10;
 
@@ -640,13 +643,16 @@ impl Producer<'_> {
         let (mut base, mut seq) = (0u64, 0u64);
         let mut target = chunk;
         loop {
-            if buf.len() < target {
-                buf.resize(target, 0);
-            }
             let mut failure = None;
             let mut eof = false;
             while filled < target {
-                match reader.read(&mut buf[filled..target]) {
+                // Room is made (zeroed) a step at a time, so a large `--chunk-size` costs
+                // memory only as data arrives; a pooled buffer has its room already.
+                if buf.len() <= filled {
+                    buf.resize(target.min(filled + READ_STEP), 0);
+                }
+                let room = buf.len().min(target);
+                match reader.read(&mut buf[filled..room]) {
                     Ok(0) => {
                         eof = true;
                         break;
