@@ -198,12 +198,15 @@ impl Findings {
     }
 
     fn push(&mut self, ev: &Event, kind: Kind, subject: Option<String>) {
-        let detail = lossy(ev.message, DETAIL_MAX);
+        // The detail is made only for a new row: a log that repeats a finding every line
+        // (an application retrying a refused connection) folds into the last row, or is
+        // past the row cap, without a string per line.
+        let raw = &ev.message[..ev.message.len().min(DETAIL_MAX)];
         if let Some(last) = self.rows.last_mut()
             && last.kind == kind
             && last.ts.map(|t| t.div_euclid(SEC)) == ev.ts.map(|t| t.div_euclid(SEC))
             && last.subject == subject
-            && last.detail == detail
+            && same_detail(&last.detail, raw)
         {
             last.count += 1;
             return;
@@ -216,7 +219,7 @@ impl Findings {
             ts: ev.ts,
             kind,
             subject,
-            detail,
+            detail: lossy(raw, DETAIL_MAX),
             count: 1,
             offset: Some(ev.offset),
             quiet: None,
@@ -419,6 +422,13 @@ pub fn human_secs(s: i64) -> String {
 
 /// The first `max` bytes from a log as a lossy UTF-8 string: invalid bytes, and a
 /// character the cut splits in two, become U+FFFD.
+/// Whether `lossy(raw, ..)` of the first `DETAIL_MAX` bytes is `detail`, without making it
+/// when the bytes are the detail's own (valid UTF-8 is its own lossy form).
+fn same_detail(detail: &str, raw: &[u8]) -> bool {
+    detail.as_bytes() == raw
+        || (std::str::from_utf8(raw).is_err() && String::from_utf8_lossy(raw) == detail)
+}
+
 pub fn lossy(bytes: &[u8], max: usize) -> String {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
     s.into_owned()
