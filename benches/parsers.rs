@@ -250,13 +250,18 @@ fn bench(c: &mut Criterion<common::CpuTime>) {
 
     // Template masking (`templates::mask_into`), which every free-text record goes
     // through: the free-text lines above together, and a netstat capture's rows.
-    let free_text: Vec<&str> = [NGINX_ERROR, KERNEL, SYSTEMD, GOLOG, LOGFMT, NPMLOG, NETSTAT]
-        .concat();
+    let free_text: Vec<&str> =
+        [NGINX_ERROR, KERNEL, SYSTEMD, GOLOG, LOGFMT, NPMLOG, NETSTAT].concat();
     let mut masked = Vec::new();
-    run_on(g, "template-mask (free text)", synthetic(&free_text), &mut |l| {
-        coroner_analyze::templates::mask_into(l, &mut masked);
-        !masked.is_empty()
-    });
+    run_on(
+        g,
+        "template-mask (free text)",
+        synthetic(&free_text),
+        &mut |l| {
+            coroner_analyze::templates::mask_into(l, &mut masked);
+            !masked.is_empty()
+        },
+    );
 
     // The dispatcher: detection plus the full parse, on the access log.
     let mut parser = PayloadParser::new(0, None);

@@ -585,8 +585,7 @@ pub fn timewait_rows(
         };
         // Only the rows that make the table are sorted: a capture can keep 100,000 groups.
         let order = |a: &RenderedRow, b: &RenderedRow| {
-            b.n.cmp(&a.n)
-                .then_with(|| text.key(a).cmp(&text.key(b)))
+            b.n.cmp(&a.n).then_with(|| text.key(a).cmp(&text.key(b)))
         };
         if listed.len() > room {
             listed.select_nth_unstable_by(room, order);
@@ -597,7 +596,10 @@ pub fn timewait_rows(
             .iter()
             .map(|r| {
                 let (local, remote) = text.key(r);
-                ((RenderedText::string(local), RenderedText::string(remote)), r.n)
+                (
+                    (RenderedText::string(local), RenderedText::string(remote)),
+                    r.n,
+                )
             })
             .collect();
         rows.extend(
