@@ -177,7 +177,7 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
         .expect("thread pool");
 
     let merger = Merger::default();
-    let buffers = BufferPool::default();
+    let buffers = BufferPool::new(config.chunk_size);
     let buffers = &buffers;
     std::thread::scope(|scope| {
         for _ in 0..threads.min(inputs.len()).max(1) {
@@ -527,21 +527,35 @@ struct Producer<'a> {
 
 /// Decoded chunks' buffers, handed back by the workers for the producers to read into
 /// again. A returned buffer is initialized to its length, so reading into it needs no
-/// zeroing; at most [`BufferPool::KEEP`] wait here, the others are freed.
-#[derive(Default)]
-struct BufferPool(Mutex<Vec<Vec<u8>>>);
+/// zeroing. At most [`BufferPool::KEEP`] wait here, each at most twice the chunk size (a
+/// buffer grown for one long record is freed, not kept): the others are freed.
+struct BufferPool {
+    free: Mutex<Vec<Vec<u8>>>,
+    max_capacity: usize,
+}
 
 impl BufferPool {
     const KEEP: usize = 16;
 
+    fn new(chunk_size: usize) -> BufferPool {
+        BufferPool {
+            free: Mutex::new(Vec::new()),
+            max_capacity: chunk_size.max(DETECT_HEAD).saturating_mul(2),
+        }
+    }
+
     fn take(&self) -> Vec<u8> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).pop().unwrap_or_default()
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        free.pop().unwrap_or_default()
     }
 
     fn give(&self, buf: Vec<u8>) {
-        let mut pool = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if pool.len() < Self::KEEP {
-            pool.push(buf);
+        if buf.capacity() > self.max_capacity {
+            return;
+        }
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < Self::KEEP {
+            free.push(buf);
         }
     }
 }
