@@ -510,10 +510,6 @@ impl RenderedText {
     fn key(&self, r: &RenderedRow) -> (&[u8], &[u8]) {
         (self.local(r), self.remote(r))
     }
-
-    fn string(part: &[u8]) -> String {
-        String::from_utf8_lossy(part).into_owned()
-    }
 }
 
 /// The kept groups of one capture rendered, groups that render alike added up: the
@@ -592,28 +588,14 @@ pub fn timewait_rows(
             folded += listed.drain(room..).map(|r| r.n).sum::<u64>();
         }
         listed.sort_unstable_by(order);
-        let groups: Vec<((String, String), u64)> = listed
-            .iter()
-            .map(|r| {
-                let (local, remote) = text.key(r);
-                (
-                    (RenderedText::string(local), RenderedText::string(remote)),
-                    r.n,
-                )
-            })
-            .collect();
-        rows.extend(
-            groups
-                .into_iter()
-                .map(|((local_addr, remote), n)| TimewaitRow {
-                    capture: name.to_string(),
-                    local_addr,
-                    remote,
-                    time_wait: n,
-                    ports_available: ports,
-                    utilization: utilization(n),
-                }),
-        );
+        rows.extend(listed.iter().map(|r| TimewaitRow {
+            capture: name.to_string(),
+            local_addr: String::from_utf8_lossy(text.local(r)).into_owned(),
+            remote: String::from_utf8_lossy(text.remote(r)).into_owned(),
+            time_wait: r.n,
+            ports_available: ports,
+            utilization: utilization(r.n),
+        }));
         if folded > 0 {
             rows.push(TimewaitRow {
                 capture: name.to_string(),
