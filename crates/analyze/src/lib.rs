@@ -26,6 +26,7 @@ pub mod event;
 pub mod findings;
 pub mod html;
 pub mod incident;
+mod message_mask;
 pub mod needles;
 pub mod path_classes;
 pub mod pattern_share;

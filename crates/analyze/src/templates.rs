@@ -424,13 +424,21 @@ fn push_segments_bytewise(path: &[u8], out: &mut Vec<u8>) {
 
 /// Mask a message into `out`: see the module docs for the rules.
 ///
-/// This runs on every free-text record (journald messages, application logs), so each token
-/// is read once, byte by byte through a class table, gathering what the rules ask (`=`,
-/// digits, hex, key characters) on the way; the tests hold it to the plain rule-by-rule
-/// reading (`tests::mask_naive`), which searched each token three times.
+/// This runs on every free-text record (journald messages, application logs): 64 bytes at
+/// a time through bit masks ([`crate::message_mask`]); the tests hold it to the plain
+/// rule-by-rule reading (`tests::mask_naive`).
 pub fn mask_into(message: &[u8], out: &mut Vec<u8>) {
-    out.clear();
     let msg = &message[..message.len().min(MAX_MESSAGE)];
+    if msg.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&EXACT) {
+        return mask_bytewise(msg, out);
+    }
+    crate::message_mask::mask_window_into(msg, out);
+}
+
+/// [`mask_into`] a byte at a time, each token read once through a class table: the path
+/// for a message starting with [`EXACT`], whose first token is read by the plain rules.
+fn mask_bytewise(msg: &[u8], out: &mut Vec<u8>) {
+    out.clear();
     let mut i = 0;
     while i < msg.len() {
         if msg[i] == b' ' || msg[i] == b'\t' {
@@ -498,9 +506,9 @@ const CLASS: [u8; 256] = {
 };
 
 /// What the masking rules need to know about one token, gathered in one pass.
-struct Token {
+pub(crate) struct Token {
     /// End of the token in the message (exclusive).
-    end: usize,
+    pub(crate) end: usize,
     /// Offset of the first `=` in the token.
     eq: Option<usize>,
     /// Every byte before the first `=` is a key character.
@@ -535,7 +543,7 @@ impl Token {
     /// except inside double quotes (a quoted value with spaces is one token); an unclosed
     /// quote ends at the next space.
     #[inline]
-    fn scan(msg: &[u8], start: usize) -> Token {
+    pub(crate) fn scan(msg: &[u8], start: usize) -> Token {
         let mut key: Option<Classes> = None;
         let mut part = Classes::EMPTY;
         let mut eq = None;
@@ -621,27 +629,44 @@ impl Token {
         }
     }
 
-    /// Push the masked token (`text` is its bytes): the same rules as [`push_masked`].
+    /// The masked token's parts (`text` is its bytes): what is kept as is, and whether
+    /// the rest is `<*>` or kept too. The same rules as [`push_masked`].
     #[inline]
-    fn push(&self, text: &[u8], out: &mut Vec<u8>) {
+    fn parts<'t>(&self, text: &'t [u8]) -> (&'t [u8], &'t [u8], bool) {
         let variable =
             |any: u8, all: u8, len: usize| any & DIGIT != 0 || (len >= 8 && all & HEX != 0);
         if let Some(eq) = self.eq
             && eq > 0
             && self.key_ok
         {
-            out.extend_from_slice(&text[..=eq]);
-            let value = &text[eq + 1..];
-            if variable(self.value_any, self.value_all, value.len()) {
-                out.extend_from_slice(WILDCARD.as_bytes());
-            } else {
-                out.extend_from_slice(value);
-            }
-        } else if variable(self.any, self.all, text.len()) {
-            out.extend_from_slice(WILDCARD.as_bytes());
+            let (key, value) = text.split_at(eq + 1);
+            (
+                key,
+                value,
+                variable(self.value_any, self.value_all, value.len()),
+            )
         } else {
-            out.extend_from_slice(text);
+            (&[], text, variable(self.any, self.all, text.len()))
         }
+    }
+
+    /// Push the masked token (`text` is its bytes).
+    #[inline]
+    fn push(&self, text: &[u8], out: &mut Vec<u8>) {
+        let (kept, value, variable) = self.parts(text);
+        out.extend_from_slice(kept);
+        out.extend_from_slice(if variable { WILDCARD.as_bytes() } else { value });
+    }
+
+    /// Write the masked token at `out[o..]`, which has room for it (its length plus 3);
+    /// returns the output length after it.
+    pub(crate) fn write(&self, text: &[u8], out: &mut [u8], o: usize) -> usize {
+        let (kept, value, variable) = self.parts(text);
+        let value = if variable { WILDCARD.as_bytes() } else { value };
+        let at = o + kept.len();
+        out[o..at].copy_from_slice(kept);
+        out[at..at + value.len()].copy_from_slice(value);
+        at + value.len()
     }
 }
 
@@ -1204,6 +1229,53 @@ mod tests {
             mask_into(&msg, &mut fast);
             mask_naive(&msg, &mut slow);
             proptest::prop_assert_eq!(fast, slow);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Long messages of tokens of every length (up to past a 64-byte window) apart by
+        /// runs of spaces and tabs: the windowed masking equals the plain reading, and so
+        /// does the byte-at-a-time one.
+        #[test]
+        fn window_mask_equals_the_naive_reading_across_windows(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::collection::vec(
+                        proptest::sample::select(b"ab0f9=\"_.-:/\x01\xffZe".to_vec()),
+                        0..90,
+                    ),
+                    proptest::collection::vec(proptest::sample::select(b" \t".to_vec()), 1..4),
+                ),
+                0..12,
+            ),
+            lead in 0usize..3,
+        ) {
+            let mut msg = vec![b' '; lead];
+            for (word, gap) in tokens {
+                msg.extend(word);
+                msg.extend(gap);
+            }
+            let (mut fast, mut slow, mut bytewise) = (Vec::new(), Vec::new(), Vec::new());
+            mask_into(&msg, &mut fast);
+            mask_naive(&msg, &mut slow);
+            mask_bytewise(&msg[..msg.len().min(MAX_MESSAGE)], &mut bytewise);
+            proptest::prop_assert_eq!(&fast, &slow);
+            proptest::prop_assert_eq!(&bytewise, &slow);
+        }
+
+        /// Any bytes at all, up to past the masking's length cap.
+        #[test]
+        fn window_mask_equals_the_naive_reading_on_any_bytes(
+            msg in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            long in proptest::collection::vec(proptest::sample::select(b"a1 =\"".to_vec()), 4000..4200),
+        ) {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            for m in [&msg, &long] {
+                mask_into(m, &mut fast);
+                mask_naive(m, &mut slow);
+                proptest::prop_assert_eq!(&fast, &slow);
+            }
         }
     }
 
