@@ -27,6 +27,7 @@ pub mod decode;
 pub mod detect;
 pub mod envelope;
 pub mod error;
+mod export_scan;
 pub mod format;
 pub mod formats;
 pub mod frame;
