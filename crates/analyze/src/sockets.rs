@@ -25,8 +25,8 @@
 //! its duration. Ends a full disk kept out of the spill are counted
 //! ([`SocketEnds::dropped`]).
 
+use hashbrown::HashTable;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use coroner_parse::formats::cloudflared::{Cause, ConnType, Kind as CfKind};
 use coroner_parse::formats::npmlog::Kind as StreamKind;
@@ -50,9 +50,15 @@ pub const MAX_STREAMS: usize = 1_000_000;
 /// of 12.5 M in the 50 GB bench bundle.)
 #[derive(Debug)]
 pub struct RecentIds<V> {
-    newer: HashMap<RequestId, V, foldhash::fast::FixedState>,
-    older: HashMap<RequestId, V, foldhash::fast::FixedState>,
+    newer: HashTable<(RequestId, V)>,
+    older: HashTable<(RequestId, V)>,
     generation: usize,
+}
+
+/// The hash of a request id's bytes (fixed: the same id hashes the same in every map).
+fn id_hash(id: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(id)
 }
 
 /// A request id as a map key, its bytes inline when it is short: the streaming server's
@@ -126,14 +132,19 @@ impl<V: Copy> Default for RecentIds<V> {
 impl<V: Copy> RecentIds<V> {
     pub fn with_generation(generation: usize) -> RecentIds<V> {
         RecentIds {
-            newer: HashMap::default(),
-            older: HashMap::default(),
+            newer: HashTable::new(),
+            older: HashTable::new(),
             generation: generation.max(1),
         }
     }
 
     pub fn get(&self, id: &[u8]) -> Option<V> {
-        self.newer.get(id).or_else(|| self.older.get(id)).copied()
+        let h = id_hash(id);
+        let is = |e: &(RequestId, V)| e.0.as_bytes() == id;
+        self.newer
+            .find(h, is)
+            .or_else(|| self.older.find(h, is))
+            .map(|e| e.1)
     }
 
     /// Ids remembered.
@@ -147,35 +158,60 @@ impl<V: Copy> RecentIds<V> {
 
     /// Keep `id` with `v`, or with `keep(old, v)` when it is already known.
     pub fn upsert(&mut self, id: &[u8], v: V, keep: impl Fn(V, V) -> V) {
-        if !self.update(id, v, keep) {
-            self.insert_new(RequestId::new(id), v);
-        }
+        self.modify(id, |old| (Some(old.map_or(v, |old| keep(old, v))), ()));
     }
 
     /// [`Self::upsert`] with an id already made.
     pub fn upsert_owned(&mut self, id: RequestId, v: V, keep: impl Fn(V, V) -> V) {
-        if !self.update(id.as_bytes(), v, keep) {
-            self.insert_new(id, v);
+        let h = id_hash(id.as_bytes());
+        match self.slot(h, id.as_bytes()) {
+            Some(old) => *old = keep(*old, v),
+            None => self.insert_new(h, id, v),
         }
     }
 
-    /// `keep(old, v)` for a known `id`; false when it is not known.
-    fn update(&mut self, id: &[u8], v: V, keep: impl Fn(V, V) -> V) -> bool {
-        match self.newer.get_mut(id).or_else(|| self.older.get_mut(id)) {
+    /// Look `id` up once: `f` gets its value (if known) and answers the value to keep (none:
+    /// leave it as it is, or unknown) and a result.
+    pub fn modify<R>(&mut self, id: &[u8], f: impl FnOnce(Option<V>) -> (Option<V>, R)) -> R {
+        let h = id_hash(id);
+        match self.slot(h, id) {
             Some(old) => {
-                *old = keep(*old, v);
-                true
+                let (new, r) = f(Some(*old));
+                if let Some(new) = new {
+                    *old = new;
+                }
+                r
             }
-            None => false,
+            None => {
+                let (new, r) = f(None);
+                if let Some(new) = new {
+                    self.insert_new(h, RequestId::new(id), new);
+                }
+                r
+            }
         }
     }
 
-    /// `id` (not known yet) with `v`.
-    fn insert_new(&mut self, id: RequestId, v: V) {
-        if self.newer.len() >= self.generation {
-            self.older = std::mem::take(&mut self.newer);
+    /// The value of a known `id` (hash `h`), in whichever generation holds it.
+    fn slot(&mut self, h: u64, id: &[u8]) -> Option<&mut V> {
+        let is = |e: &(RequestId, V)| e.0.as_bytes() == id;
+        match self.newer.find_mut(h, is) {
+            Some(e) => Some(&mut e.1),
+            None => self.older.find_mut(h, is).map(|e| &mut e.1),
         }
-        self.newer.insert(id, v);
+    }
+
+    /// `id` (not known yet, hash `h`) with `v`.
+    fn insert_new(&mut self, h: u64, id: RequestId, v: V) {
+        if self.newer.len() >= self.generation {
+            // The older generation is forgotten; its table, emptied, takes the new ids
+            // (so the newer one does not grow again from nothing, rehashing as it goes).
+            let mut spare = std::mem::take(&mut self.older);
+            spare.clear();
+            self.older = std::mem::replace(&mut self.newer, spare);
+        }
+        self.newer
+            .insert_unique(h, (id, v), |e| id_hash(e.0.as_bytes()));
     }
 
     /// Every id and value, the older generation first.
@@ -628,21 +664,23 @@ impl SocketEnds {
 
     fn stream_line(&mut self, ev: &Event, id: Option<&[u8]>, kind: StreamKind) {
         let Some(id) = id else { return };
-        let known = self.streams.get(id);
-        let cause = match (known, kind) {
-            // A later line of a stream that ended in this part: nothing to learn.
-            (Some(Stream::Ended), _) => return,
-            (_, StreamKind::EndingStream) => "ending_stream",
-            (_, StreamKind::TriedWritingToClosedSocket) => "closed_socket",
-            _ => {
-                if let Some(ts) = ev.ts {
+        let (known, cause) = self.streams.modify(id, |known| {
+            let cause = match (known, kind) {
+                // A later line of a stream that ended in this part: nothing to learn.
+                (Some(Stream::Ended), _) => return (None, (known, None)),
+                (_, StreamKind::EndingStream) => "ending_stream",
+                (_, StreamKind::TriedWritingToClosedSocket) => "closed_socket",
+                _ => {
                     // The first time seen: the smallest (a log is not always in time order).
-                    self.streams.upsert(id, Stream::Open(ts), Stream::then);
+                    let open = ev.ts.map(|ts| {
+                        known.map_or(Stream::Open(ts), |k| Stream::then(k, Stream::Open(ts)))
+                    });
+                    return (open, (known, None));
                 }
-                return;
-            }
-        };
-        self.streams.upsert(id, Stream::Ended, Stream::then);
+            };
+            (Some(Stream::Ended), (known, Some(cause)))
+        });
+        let Some(cause) = cause else { return };
         let client = text(id, 64);
         let end = EndView {
             ts: ev.ts,
@@ -755,7 +793,12 @@ impl SocketEnds {
         let (mut copied, mut copied_rows) = (0, 0);
         for stream in &part_streams {
             let id = &part_ids[stream.id.clone()];
-            let first = match self.streams.get(id) {
+            // Ended now, whatever it was (one lookup for the question and the answer).
+            let known = self.streams.modify(id, |known| match known {
+                Some(Stream::Ended) => (None, known),
+                _ => (Some(Stream::Ended), known),
+            });
+            let first = match known {
                 Some(Stream::Ended) => {
                     // Ended in an earlier part already: a later line of the same end.
                     self.ends
@@ -767,7 +810,6 @@ impl SocketEnds {
                 Some(Stream::Open(t)) => Some(stream.first.map_or(t, |f| f.min(t))),
                 None => stream.first,
             };
-            self.streams.upsert(id, Stream::Ended, Stream::then);
             if let (Some(ts), Some(first)) = (stream.ts, first)
                 && first < ts
             {
