@@ -441,17 +441,21 @@ fn process(
                 } else {
                     trim_line_end(v.message)
                 };
-                let (payload, parsed) = if detect {
+                // Kept whole and borrowed: destructuring the pair moved the record out of
+                // it, a copy of the whole `Parsed` (552 bytes, its largest variant's size)
+                // per line, 4 % of reading a Traefik log.
+                let parse = if detect {
                     parser.parse(message)
                 } else {
                     (Payload::Text, Parsed::Text)
                 };
+                let (payload, parsed) = (parse.0, &parse.1);
                 // A capture's rows carry no time (its moment is the file's): looking for a
                 // leading one in every row cost more than counting the row.
                 let ts = if capture {
                     v.ts
                 } else {
-                    v.ts.or_else(|| record_time(&parsed, message, &ctx.time))
+                    v.ts.or_else(|| record_time(parsed, message, &ctx.time))
                 };
                 stats.record(bytes.len(), payload, ts);
                 let request = parsed.request();
@@ -461,7 +465,7 @@ fn process(
                         offset,
                         len: bytes.len() as u64,
                         message,
-                        parsed: &parsed,
+                        parsed,
                         request,
                         priority: v.priority,
                         ident: v.ident,
