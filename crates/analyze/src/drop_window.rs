@@ -153,8 +153,76 @@ pub struct Attribution<'a> {
     /// The time of the last end read.
     frontier: Option<Micros>,
     pending: Pending,
-    rows: Spill<DropRow>,
+    rows: DropSink,
     verdicts: [u64; VERDICT_NAMES.len()],
+}
+
+/// Where the attribution's rows go, in the table's order, as each becomes final.
+pub enum DropSink {
+    /// Kept for the caller to read after [`Attribution::finish`] (in memory, past a few
+    /// thousand in a temporary file).
+    Spill(Spill<DropRow>),
+    /// Handed in batches to a writer on another thread: `drops.parquet` is written while
+    /// the attribution runs, not after it (where it had been the run's last few seconds,
+    /// on one core). A batch the writer no longer takes (it failed) is counted lost.
+    Channel {
+        tx: crossbeam_channel::Sender<Vec<DropRow>>,
+        batch: Vec<DropRow>,
+        lost: u64,
+    },
+}
+
+impl DropSink {
+    /// Rows per batch sent.
+    const BATCH: usize = 8192;
+
+    /// A sink sending to `tx`.
+    pub fn channel(tx: crossbeam_channel::Sender<Vec<DropRow>>) -> DropSink {
+        DropSink::Channel {
+            tx,
+            batch: Vec::with_capacity(DropSink::BATCH),
+            lost: 0,
+        }
+    }
+
+    fn push(&mut self, row: DropRow) {
+        match self {
+            DropSink::Spill(spill) => spill.push(row),
+            DropSink::Channel { batch, .. } => {
+                batch.push(row);
+                if batch.len() >= DropSink::BATCH {
+                    self.send();
+                }
+            }
+        }
+    }
+
+    fn send(&mut self) {
+        if let DropSink::Channel { tx, batch, lost } = self
+            && !batch.is_empty()
+        {
+            let full = std::mem::replace(batch, Vec::with_capacity(DropSink::BATCH));
+            let n = full.len() as u64;
+            if tx.send(full).is_err() {
+                *lost += n;
+            }
+        }
+    }
+
+    /// The rows kept (none when sent), with the count of rows sent but not taken.
+    fn finish(mut self) -> Spill<DropRow> {
+        self.send();
+        match self {
+            DropSink::Spill(spill) => spill,
+            DropSink::Channel { lost, .. } => {
+                let mut spill = Spill::default();
+                if lost > 0 {
+                    spill.note_lost(lost, "the drops.parquet writer stopped".to_string());
+                }
+                spill
+            }
+        }
+    }
 }
 
 impl<'a> Attribution<'a> {
@@ -176,9 +244,15 @@ impl<'a> Attribution<'a> {
             streaming: Pool::default(),
             frontier: None,
             pending: Pending::new(),
-            rows: Spill::default(),
+            rows: DropSink::Spill(Spill::default()),
             verdicts: [0; VERDICT_NAMES.len()],
         }
+    }
+
+    /// Send the rows to `sink` rather than keep them.
+    pub fn with_sink(mut self, sink: DropSink) -> Attribution<'a> {
+        self.rows = sink;
+        self
     }
 
     /// The next end; ends come in [`ByTime`] order.
@@ -200,10 +274,11 @@ impl<'a> Attribution<'a> {
         pool.slots.push_back(Slot { key, used: false });
     }
 
-    /// Every drop row, in the table's order, and the rows per verdict ([`VERDICT_NAMES`]).
+    /// Every drop row kept, in the table's order (none with a channel sink: they were
+    /// sent), and the rows per verdict ([`VERDICT_NAMES`]).
     pub fn finish(mut self) -> (Spill<DropRow>, [u64; VERDICT_NAMES.len()]) {
         self.advance(None);
-        (self.rows, self.verdicts)
+        (self.rows.finish(), self.verdicts)
     }
 
     /// Run each pass as far as the frontier allows (all the way without one).
@@ -357,12 +432,22 @@ mod tests {
             .any(|k| matches!(k.0.layer, Layer::Dispatch | Layer::Traefik | Layer::Nginx));
         keys.sort();
         let mut a = Attribution::new(cx, &names, others);
+        // The same attribution handing its rows to a channel, as the report's writer
+        // takes them: the same rows, in the same order.
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let mut sent = Attribution::new(cx, &names, others).with_sink(DropSink::channel(tx));
         for k in keys {
             a.push(k.0);
+            sent.push(k.0);
         }
         let (rows, verdicts) = a.finish();
         let rows: Vec<Drop> = rows.iter().map(|r| r.unwrap().render(&names)).collect();
         assert_eq!(verdicts.iter().sum::<u64>(), rows.len() as u64);
+        let (kept, sent_verdicts) = sent.finish();
+        assert!(kept.is_empty() && kept.lost() == 0);
+        assert_eq!(sent_verdicts, verdicts);
+        let sent: Vec<Drop> = rx.into_iter().flatten().map(|r| r.render(&names)).collect();
+        assert_eq!(sent, rows);
         rows
     }
 
@@ -483,6 +568,20 @@ mod tests {
         assert!(most <= 2, "{most} ends held");
         let (rows, verdicts) = a.finish();
         assert_eq!(rows.len(), 10_000);
+        // Sent in batches (more than one), to a writer that stops after the first: the
+        // rest are counted lost, not waited on.
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let mut sent = Attribution::new(&cx, &names, true).with_sink(DropSink::channel(tx));
+        let taker = std::thread::spawn(move || rx.recv().map(|b: Vec<DropRow>| b.len()));
+        for i in 0..10_000i64 {
+            let k =
+                EndKey::of(&end(3, i * 60 * S, Some(500), 0, None).view(), i as u64, 0).unwrap();
+            sent.push(k);
+        }
+        let first = taker.join().unwrap().unwrap();
+        let (kept, _) = sent.finish();
+        assert_eq!(first as u64 + kept.lost(), 10_000);
+        assert!(kept.error().is_some_and(|e| e.contains("drops.parquet")));
         assert_eq!(verdicts[4], 10_000, "all last_mile: {verdicts:?}");
     }
 }

@@ -820,7 +820,7 @@ fn section_sockets(out: &mut String, config: &RunConfig, inc: &Incident) {
             )
         }
     );
-    if !inc.drops.is_empty() {
+    if inc.verdicts.iter().sum::<u64>() > 0 {
         let v = inc.drops_by_verdict();
         w!(
             out,

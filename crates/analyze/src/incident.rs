@@ -7,7 +7,7 @@ use coroner_parse::format::{Envelope, Payload};
 use crate::bursts::{BurstCounts, BurstRow, burst_rows, signature_names};
 use crate::captures::{StateRow, TimewaitRow, state_rows, timewait_rows};
 use crate::config::RunConfig;
-use crate::drop_window::{Attribution, ByTime};
+use crate::drop_window::{Attribution, ByTime, DropSink};
 use crate::drops::{DropContext, DropRow, EndKey, SERVE_MARKERS, VERDICT_NAMES};
 use crate::findings::{FindingRow, Kind, human_secs};
 use crate::pipeline::RunResult;
@@ -26,6 +26,8 @@ pub struct Incident<'r> {
     pub histogram: Vec<HistogramRow>,
     /// Short ends (below `--short-ms`) per layer.
     pub short: Vec<(Layer, u64)>,
+    /// The drop rows, unless they were sent to a writer ([`Incident::with_drops`]); then
+    /// only the count of rows it did not take.
     pub drops: Spill<DropRow>,
     /// Drop rows per verdict, as [`VERDICT_NAMES`].
     pub verdicts: [u64; VERDICT_NAMES.len()],
@@ -47,6 +49,16 @@ impl<'r> Incident<'r> {
     /// The incident tables of `result`. Fails only when rows spilled to a temporary file
     /// cannot be read back.
     pub fn of(result: &'r RunResult, config: &RunConfig) -> Result<Incident<'r>, String> {
+        Incident::with_drops(result, config, None)
+    }
+
+    /// [`Incident::of`], the drop rows sent to `drop_rows` in batches as they are final
+    /// rather than kept in [`Incident::drops`] (see [`DropSink::Channel`]).
+    pub fn with_drops(
+        result: &'r RunResult,
+        config: &RunConfig,
+        drop_rows: Option<crossbeam_channel::Sender<Vec<DropRow>>>,
+    ) -> Result<Incident<'r>, String> {
         // The names the pass counted under (its Analyzer built them the same way).
         let signatures = signature_names(&config.analysis.bursts);
         let sources: Vec<_> = result.sources.iter().filter(|s| !s.archive).collect();
@@ -138,6 +150,9 @@ impl<'r> Incident<'r> {
                     cloudflared_present,
                 };
                 let mut attribution = Attribution::new(&cx, &names, others);
+                if let Some(tx) = drop_rows {
+                    attribution = attribution.with_sink(DropSink::channel(tx));
+                }
                 for key in keys.into_sorted() {
                     attribution.push(key?.0);
                 }

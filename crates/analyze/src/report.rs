@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::bursts::bursts_batch;
 use crate::captures::{states_batch, timewait_batch};
 use crate::config::{RunConfig, format_tz};
-use crate::drops::drops_batch;
+use crate::drops::{DropRow, drops_batch};
 use crate::findings::findings_batch;
 use crate::incident::{Headline, Incident, headline};
 use crate::pattern_share::{rows_from_templates, share_batch, share_rows};
@@ -337,11 +337,32 @@ pub fn write_all(
         // while the incident is derived (one read of every end, then drop attribution),
         // not after it. It was the longest table, and waited for both.
         let sockets_path = dir.join("sockets.parquet");
-        let (inc, sockets_written) = pool.install(|| {
-            rayon::join(
-                || Incident::of(result, config),
-                || write_sockets(&sockets_path, result),
-            )
+        // drops.parquet is written as the attribution makes its rows, on a thread of its
+        // own (not one of the pool's: with one thread the attribution would wait for a
+        // writer that never ran); it had been the run's last seconds, on one core.
+        let drops_path = dir.join("drops.parquet");
+        let names: Vec<&str> = result
+            .sources
+            .iter()
+            .filter(|s| !s.archive)
+            .map(|s| s.name.as_str())
+            .collect();
+        let (drop_tx, drop_rx) = crossbeam_channel::bounded::<Vec<DropRow>>(4);
+        let (inc, sockets_written, drops_written) = std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                let rows = drop_rx.into_iter().flatten().map(Ok);
+                table::write_iter(&drops_path, rows, |rows| drops_batch(rows, &names))
+            });
+            let (inc, sockets) = pool.install(|| {
+                rayon::join(
+                    || Incident::with_drops(result, config, Some(drop_tx)),
+                    || write_sockets(&sockets_path, result),
+                )
+            });
+            let drops = writer
+                .join()
+                .unwrap_or_else(|_| Err(format!("{}: the writer failed", drops_path.display())));
+            (inc, sockets, drops)
         });
         let inc = inc?;
         spill = SpillLoss {
@@ -374,12 +395,7 @@ pub fn write_all(
                 "socket_histogram.parquet",
                 one(|i| histogram_batch(&i.histogram)),
             ),
-            (
-                "drops.parquet",
-                Box::new(|p| {
-                    table::write_iter(p, inc.drops.iter(), |rows| drops_batch(rows, &inc.names))
-                }),
-            ),
+            ("drops.parquet", Box::new(|_| drops_written.clone())),
             (
                 "findings.parquet",
                 Box::new(|p| table::write_rows(p, &inc.findings, findings_batch)),
