@@ -61,9 +61,12 @@ pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) {
     out.resize(msg.len() + WINDOW_ROOM, 0);
     let mut o = 0;
     let mut tail = [b' '; BUF];
+    // A token that began at a window's start and did not end in it.
+    let mut open: Option<Open> = None;
     let mut i = 0;
     while i < msg.len() {
         let n = (msg.len() - i).min(WINDOW);
+        let last = i + n == msg.len();
         // The window in place when the message has room after it for the copies' reads;
         // else its last bytes, copied.
         let src: &[u8; BUF] = match msg.get(i..i + BUF) {
@@ -76,45 +79,221 @@ pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) {
         if out.len() < o + WINDOW_ROOM {
             out.resize(o + WINDOW_ROOM, 0);
         }
-        let mut c = classify(src[..WINDOW].try_into().expect("BUF > WINDOW"));
+        let window: &[u8; WINDOW] = src[..WINDOW].try_into().expect("BUF > WINDOW");
+        let mut c = classify(window);
         // Past the message's end: spaces, so the last token ends there. A full window
-        // has no such bits: a token running to its end may go on in the next one.
+        // has no such bits: a token running to its end may go on in the next one. (The
+        // other classes past the end are a copied tail's stale bytes: a quote there must
+        // not close a quoted span.)
         c.space |= !below(n);
-        let mut p = next_start(c.space, 0);
+        c.quote &= below(n);
+        let mut p;
+        if let Some(token) = open.as_mut() {
+            match token_end(&c, 0, token.quoted) {
+                Ok(end) => {
+                    token.add(msg, &c, i, 0, end);
+                    o = token.write(msg, i + end, out, o);
+                    open = None;
+                    p = next_start(c.space, end);
+                }
+                Err(quoted) if !last => {
+                    token.add(msg, &c, i, 0, WINDOW);
+                    token.quoted = quoted;
+                    i += WINDOW;
+                    continue;
+                }
+                Err(_) => {
+                    // A quote never closed: quotes are ordinary bytes from it on, which
+                    // the byte-at-a-time scanner reads.
+                    let start = token.start;
+                    open = None;
+                    (o, i) = write_bytewise(msg, start, out, o);
+                    continue;
+                }
+            }
+        } else {
+            p = next_start(c.space, 0);
+        }
         // Where the next window starts.
         i = loop {
             if p >= n {
                 break i + n;
             }
+            // Most tokens: no quote before the next space.
             let rest = c.space >> p;
             let len = rest.trailing_zeros() as usize;
-            if rest != 0 && c.quote & span(p, p + len) == 0 {
-                o = write_token(src, &c, p, len, out, o);
-                p = next_start(c.space, p + len);
-                continue;
-            }
-            if rest == 0 && p > 0 {
+            let end = if rest != 0 && c.quote & span(p, p + len) == 0 {
+                Ok(p + len)
+            } else {
+                token_end(&c, p, false)
+            };
+            match end {
+                Ok(end) => {
+                    o = write_token(src, &c, p, end - p, out, o);
+                    p = next_start(c.space, end);
+                }
                 // Unfinished in this window: the next one starts at it.
-                break i + p;
+                Err(_) if p > 0 && !last => break i + p,
+                // Longer than a window: carried into the next ones.
+                Err(quoted) if !last => {
+                    let mut token = Open::new(i, quoted);
+                    token.add(msg, &c, i, 0, WINDOW);
+                    open = Some(token);
+                    break i + WINDOW;
+                }
+                // A quote never closed in the message's last window.
+                Err(_) => {
+                    let next;
+                    (o, next) = write_bytewise(msg, i + p, out, o);
+                    if next >= i + n {
+                        break next;
+                    }
+                    p = next_start(c.space, next - i);
+                }
             }
-            // Holding a quote (a quoted span may run over spaces) or longer than a
-            // window: a byte at a time from its start.
-            let start = i + p;
-            let token = Token::scan(msg, start);
-            let text = &msg[start..token.end];
-            if out.len() < o + text.len() + WINDOW_ROOM {
-                out.resize(o + text.len() + WINDOW_ROOM, 0);
-            }
-            out[o] = b' ';
-            o += usize::from(o != 0);
-            o = token.write(text, out, o);
-            if token.end >= i + n {
-                break token.end;
-            }
-            p = next_start(c.space, token.end - i);
         };
     }
     out.truncate(o);
+}
+
+/// Mask the token at `start` a byte at a time ([`Token::scan`]) into `out[o..]`; the new
+/// output length and the token's end.
+fn write_bytewise(msg: &[u8], start: usize, out: &mut Vec<u8>, mut o: usize) -> (usize, usize) {
+    let token = Token::scan(msg, start);
+    let text = &msg[start..token.end];
+    if out.len() < o + text.len() + WINDOW_ROOM {
+        out.resize(o + text.len() + WINDOW_ROOM, 0);
+    }
+    out[o] = b' ';
+    o += usize::from(o != 0);
+    (token.write(text, out, o), token.end)
+}
+
+/// Where the token going on at `from` ends (the first space outside quoted spans), or,
+/// when not in this window, whether the window ends inside a quoted span. `quoted`: `from`
+/// is inside one. (In the message's last window a quote never closed also answers `Err`.)
+#[inline(never)]
+fn token_end(c: &Classes, from: usize, mut quoted: bool) -> Result<usize, bool> {
+    let mut at = from;
+    loop {
+        if quoted {
+            let close = first_at(c.quote, at);
+            if close >= WINDOW {
+                return Err(true);
+            }
+            at = close + 1;
+        }
+        let space = first_at(c.space, at);
+        let quote = first_at(c.quote, at);
+        if quote >= space {
+            return if space < WINDOW {
+                Ok(space)
+            } else {
+                Err(false)
+            };
+        }
+        quoted = true;
+        at = quote + 1;
+    }
+}
+
+/// A token longer than a window: what the rules need of it, gathered window by window.
+struct Open {
+    start: usize,
+    /// The last window ended inside a quoted span.
+    quoted: bool,
+    /// The first `=`.
+    eq: Option<usize>,
+    /// A byte before the first `=` is no key character (known once there is one).
+    key_bad: bool,
+    /// Over the whole token: a digit, a byte that is no hex digit.
+    digit: bool,
+    not_hex: bool,
+    /// The same over the bytes after the first `=`.
+    value_digit: bool,
+    value_not_hex: bool,
+}
+
+impl Open {
+    fn new(start: usize, quoted: bool) -> Open {
+        Open {
+            start,
+            quoted,
+            eq: None,
+            key_bad: false,
+            digit: false,
+            not_hex: false,
+            value_digit: false,
+            value_not_hex: false,
+        }
+    }
+
+    /// Bytes `from..to` of the window at `base` (classes `c`) of `msg` are the token's.
+    fn add(&mut self, msg: &[u8], c: &Classes, base: usize, from: usize, to: usize) {
+        let part = below(to) & !below(from);
+        let mut value = part;
+        if self.eq.is_none() {
+            let eqs = c.eq & part;
+            if eqs == 0 {
+                value = 0;
+            } else {
+                let eq = eqs.trailing_zeros() as usize;
+                self.eq = Some(base + eq);
+                value = part & !below(eq + 1);
+                // The key: read now that there is one (a key longer than a window is
+                // rare; classifying every window of a long token for it was not).
+                self.key_bad = if base == self.start {
+                    c.not_key & below(eq) & part != 0
+                } else {
+                    !msg[self.start..base + eq]
+                        .iter()
+                        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                };
+            }
+        }
+        self.digit |= c.digit & part != 0;
+        self.not_hex |= c.not_hex & part != 0;
+        self.value_digit |= c.digit & value != 0;
+        self.value_not_hex |= c.not_hex & value != 0;
+    }
+
+    /// Write the masked token, which ends at `end`, at `out[o..]`; the new output length.
+    fn write(&self, msg: &[u8], end: usize, out: &mut Vec<u8>, o: usize) -> usize {
+        let text = &msg[self.start..end];
+        let keep = match self.eq {
+            Some(eq) if eq > self.start && !self.key_bad => eq + 1 - self.start,
+            _ => 0,
+        };
+        let (digit, not_hex) = if keep > 0 {
+            (self.value_digit, self.value_not_hex)
+        } else {
+            (self.digit, self.not_hex)
+        };
+        let value_len = text.len() - keep;
+        let variable = digit || (value_len >= 8 && !not_hex);
+        if out.len() < o + text.len() + WINDOW_ROOM {
+            out.resize(o + text.len() + WINDOW_ROOM, 0);
+        }
+        out[o] = b' ';
+        let o = o + usize::from(o != 0);
+        let value: &[u8] = if variable {
+            WILDCARD.as_bytes()
+        } else {
+            &text[keep..]
+        };
+        out[o..o + keep].copy_from_slice(&text[..keep]);
+        out[o + keep..o + keep + value.len()].copy_from_slice(value);
+        o + keep + value.len()
+    }
+}
+
+/// The first set bit of `mask` at or after `at`, or [`WINDOW`].
+#[inline(always)]
+fn first_at(mask: u64, at: usize) -> usize {
+    match mask.checked_shr(at as u32).unwrap_or(0) {
+        0 => WINDOW,
+        rest => at + rest.trailing_zeros() as usize,
+    }
 }
 
 /// Copy a message's last window (`bytes`, under [`WINDOW`]) to the start of `buf`, 16
@@ -246,18 +425,53 @@ fn classify(w: &[u8; WINDOW]) -> Classes {
     }
     // Key characters matter only before an `=`: most windows of free text have none.
     if c.eq != 0 {
-        for k in 0..WINDOW / 16 {
-            let v = load(k);
-            let alnum = or(
-                le(sub(v, b'0'), 9),
-                le(sub(or(v, splat(0x20)), b'a'), b'z' - b'a'),
-            );
-            // `-` and `.` are neighbours (0x2d, 0x2e).
-            let key = or(alnum, or(le(sub(v, b'-'), 1), is(v, b'_')));
-            c.not_key |= (mask(key) ^ 0xffff) << (16 * k);
-        }
+        c.not_key = not_key(w);
     }
     c
+}
+
+/// The bytes of a window that are no key characters (`A-Za-z0-9_.-`).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn not_key(w: &[u8; WINDOW]) -> u64 {
+    use std::arch::x86_64::*;
+    let mut not_key = 0;
+    for k in 0..WINDOW / 16 {
+        // SAFETY: SSE2 is part of the x86_64 baseline; the load reads bytes
+        // `16 k..16 k + 16` of the 64-byte array (unaligned loads are allowed).
+        let m = unsafe {
+            let v = _mm_loadu_si128(w.as_ptr().add(16 * k).cast());
+            let splat = |b: u8| _mm_set1_epi8(b as i8);
+            let le = |x: __m128i, k: u8| _mm_cmpeq_epi8(_mm_min_epu8(x, splat(k)), x);
+            let digit = le(_mm_sub_epi8(v, splat(b'0')), 9);
+            let letter = le(
+                _mm_sub_epi8(_mm_or_si128(v, splat(0x20)), splat(b'a')),
+                b'z' - b'a',
+            );
+            // `-` and `.` are neighbours (0x2d, 0x2e).
+            let punct = _mm_or_si128(
+                le(_mm_sub_epi8(v, splat(b'-')), 1),
+                _mm_cmpeq_epi8(v, splat(b'_')),
+            );
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(digit, letter), punct)) as u16
+        };
+        not_key |= u64::from(m ^ 0xffff) << (16 * k);
+    }
+    not_key
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn not_key(w: &[u8; WINDOW]) -> u64 {
+    not_key_bytewise(w)
+}
+
+/// [`not_key`] a byte at a time.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+fn not_key_bytewise(w: &[u8; WINDOW]) -> u64 {
+    w.iter().enumerate().fold(0, |m, (i, &b)| {
+        let key = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+        m | u64::from(!key) << i
+    })
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -283,13 +497,9 @@ fn classify_bytewise(w: &[u8; WINDOW]) -> Classes {
         set(&mut c.eq, b == b'=');
         set(&mut c.digit, b.is_ascii_digit());
         set(&mut c.not_hex, !b.is_ascii_hexdigit());
-        set(
-            &mut c.not_key,
-            !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')),
-        );
     }
-    if c.eq == 0 {
-        c.not_key = 0;
+    if c.eq != 0 {
+        c.not_key = not_key_bytewise(w);
     }
     c
 }
@@ -313,6 +523,7 @@ mod tests {
         for start in (0..256).step_by(WINDOW) {
             let w: [u8; WINDOW] = std::array::from_fn(|i| (start + i) as u8);
             assert_eq!(classify(&w), classify_bytewise(&w));
+            assert_eq!(not_key(&w), not_key_bytewise(&w));
         }
     }
 }
