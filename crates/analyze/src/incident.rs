@@ -12,7 +12,7 @@ use crate::drops::{DropContext, DropRow, EndKey, SERVE_MARKERS, VERDICT_NAMES};
 use crate::findings::{FindingRow, Kind, human_secs};
 use crate::pipeline::RunResult;
 use crate::sockets::{EndView, Histogram, HistogramRow, Layer, SocketEnds};
-use crate::spill::{SortedSpill, Spill};
+use crate::spill::{KeyStream, SortedSpill, Spill};
 use crate::templates::TemplateRow;
 
 /// Every incident table of a run. The tables that grow with the bundle (socket ends,
@@ -40,6 +40,36 @@ pub struct Incident<'r> {
     pub timewait: Vec<TimewaitRow>,
     /// The ports allowed by the bundle's `ip_local_port_range`, if it has one.
     pub port_range: Option<u64>,
+}
+
+/// A source's ends that come in time order: each key no earlier than the last one taken.
+/// Applied to the same ends in the same order, it takes the same ones (the incident reads
+/// them twice).
+struct InOrder {
+    /// The `ord` of the source's first end.
+    first_ord: u64,
+    last: Option<i64>,
+    taken: u64,
+}
+
+impl InOrder {
+    fn new(first_ord: u64) -> InOrder {
+        InOrder {
+            first_ord,
+            last: None,
+            taken: 0,
+        }
+    }
+
+    /// Whether `key` is in order (and then it is the last one).
+    fn takes(&mut self, key: &EndKey) -> bool {
+        let takes = self.last.is_none_or(|last| key.ts >= last);
+        if takes {
+            self.last = Some(key.ts);
+            self.taken += 1;
+        }
+        takes
+    }
 }
 
 /// TIME_WAIT utilization from which a capture's group is a `port_exhaustion` finding.
@@ -74,15 +104,22 @@ impl<'r> Incident<'r> {
         let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
         let sockets: Vec<&SocketEnds> = sources.iter().map(|s| &s.analyses.sockets).collect();
         // One read of every end: the histogram, the short counts, and the keys drop
-        // attribution lines up, sorted by time (in memory for an ordinary run, by sorted
-        // runs in a temporary file for tens of millions).
+        // attribution lines up, in time order. Most of a source's ends come in time order
+        // already (every layer but Traefik stamps a connection's end when it logs it):
+        // those (each end no earlier than the last such one, `InOrder`) are read again
+        // from the source's ends when the keys are merged; only the others are sorted
+        // (in memory for an ordinary run, by sorted runs in a temporary file for tens of
+        // millions). At 50 GB, writing and sorting every key had been a fifth of the
+        // incident's time.
         let short_ms = config.analysis.short_ms as f64;
         let mut histogram = Histogram::default();
         let mut short: std::collections::BTreeMap<Layer, u64> = Default::default();
         let mut keys: SortedSpill<ByTime> = SortedSpill::default();
+        let mut in_order: Vec<(usize, InOrder)> = Vec::new();
         let mut others = false;
         let mut ord = 0u64;
         for (source, ends) in sockets.iter().enumerate() {
+            let mut run = InOrder::new(ord);
             ends.visit(|bytes| {
                 let end = EndView::read(bytes).ok_or("a socket end that does not read back")?;
                 histogram.add(&end);
@@ -91,12 +128,17 @@ impl<'r> Incident<'r> {
                 }
                 if let Some(key) = EndKey::of(&end, ord, source as u32) {
                     others |= matches!(key.layer, Layer::Dispatch | Layer::Traefik | Layer::Nginx);
-                    keys.push(ByTime(key));
+                    if !run.takes(&key) {
+                        keys.push(ByTime(key));
+                    }
                 }
                 ord += 1;
                 Ok(())
             })
             .map_err(|e| format!("{}: {e}", names[source]))?;
+            if run.taken > 0 {
+                in_order.push((source, run));
+            }
         }
         let unsorted = keys.lost();
         let spill_error = keys.error().map(str::to_string);
@@ -153,7 +195,26 @@ impl<'r> Incident<'r> {
                 if let Some(tx) = drop_rows {
                     attribution = attribution.with_sink(DropSink::channel(tx));
                 }
-                for key in keys.into_sorted() {
+                // Each source's ends in time order, read again in step with the sorted
+                // rest: the same rule picks the same ends.
+                let streams: Vec<KeyStream<'_, ByTime>> = in_order
+                    .iter()
+                    .map(|&(source, ref run)| {
+                        let mut again = InOrder::new(run.first_ord);
+                        let mut ord = run.first_ord;
+                        let name = names[source];
+                        let keys = sockets[source].rows_with(move |bytes| {
+                            let end = EndView::read(bytes).ok_or_else(|| {
+                                format!("{name}: a socket end that does not read back")
+                            })?;
+                            let key = EndKey::of(&end, ord, source as u32);
+                            ord += 1;
+                            Ok(key.filter(|k| again.takes(k)).map(ByTime))
+                        });
+                        Box::new(keys) as KeyStream<'_, ByTime>
+                    })
+                    .collect();
+                for key in keys.into_sorted_with(streams) {
                     attribution.push(key?.0);
                 }
                 Ok(attribution.finish())

@@ -744,6 +744,15 @@ impl SocketEnds {
         spill::visit_frames(&self.part, f)
     }
 
+    /// [`Self::visit`] as an iterator: each end's encoded bytes turned by `f` into an item
+    /// or skipped (`None`), in arrival order.
+    pub fn rows_with<'s, K: 's>(
+        &'s self,
+        f: impl FnMut(&[u8]) -> Result<Option<K>, String> + 's,
+    ) -> impl Iterator<Item = Result<K, String>> + 's {
+        self.ends.rows_with(&self.part, f)
+    }
+
     /// Every end, in arrival order (an error if the temporary file cannot be read back);
     /// a part's streaming ends have their durations only once merged.
     pub fn iter(&self) -> impl Iterator<Item = Result<SocketEnd, String>> + '_ {

@@ -390,6 +390,61 @@ impl<T: Record> Spill<T> {
         visit_frames(&self.tail, f)
     }
 
+    /// Every row's encoded bytes in order, then the frames `after` (held in memory, as
+    /// [`frame`] writes them), each turned by `f` into an item or skipped (`None`):
+    /// [`Self::visit`] as an iterator, for reading several spills in step. Stops at the
+    /// first error, `f`'s or a damaged temporary file's.
+    pub fn rows_with<'s, K: 's>(
+        &'s self,
+        after: &'s [u8],
+        mut f: impl FnMut(&[u8]) -> Result<Option<K>, String> + 's,
+    ) -> impl Iterator<Item = Result<K, String>> + 's {
+        let mut file = self
+            .file
+            .as_ref()
+            .map(|file| Frames::<&SpillFile, T>::new(file, 0, file.len));
+        // The frames in memory: the tail, then `after`; and where in them.
+        let mut memory = [self.tail.as_slice(), after].into_iter();
+        let mut frames: &[u8] = &[];
+        let mut at = 0;
+        let mut failed = false;
+        std::iter::from_fn(move || {
+            while !failed {
+                let got = if let Some(from_file) = file.as_mut() {
+                    match from_file.next_body() {
+                        Ok(Some(body)) => f(&from_file.buf[body]),
+                        Ok(None) => {
+                            file = None;
+                            continue;
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else if at < frames.len() {
+                    match memory_body(frames, at) {
+                        Ok(body) => {
+                            at = body.end;
+                            f(&frames[body])
+                        }
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    frames = memory.next()?;
+                    at = 0;
+                    continue;
+                };
+                match got {
+                    Ok(Some(item)) => return Some(Ok(item)),
+                    Ok(None) => continue,
+                    Err(e) => {
+                        failed = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            None
+        })
+    }
+
     /// Every row in order, by value.
     pub fn into_rows(self) -> impl Iterator<Item = Result<T, String>> {
         let Spill { tail, file, .. } = self;
@@ -638,7 +693,13 @@ impl<T: Record + Ord> SortedSpill<T> {
     }
 
     /// Every key pushed, in order.
-    pub fn into_sorted(mut self) -> Sorted<T> {
+    pub fn into_sorted(self) -> Sorted<'static, T> {
+        self.into_sorted_with(Vec::new())
+    }
+
+    /// Every key pushed and every key of `sorted` (streams each already in order), in
+    /// order: the streams are merged in step with the runs, never written.
+    pub fn into_sorted_with<'a>(mut self, sorted: Vec<KeyStream<'a, T>>) -> Sorted<'a, T> {
         self.buf.sort();
         let file = self.file.map(std::rc::Rc::new);
         let mut runs: Vec<RunSource<T>> = self
@@ -650,6 +711,7 @@ impl<T: Record + Ord> SortedSpill<T> {
             })
             .collect();
         runs.push(RunSource::Memory(self.buf.into_iter()));
+        runs.extend(sorted.into_iter().map(RunSource::Stream));
         let mut sorted = Sorted {
             runs,
             heap: BinaryHeap::new(),
@@ -663,14 +725,19 @@ impl<T: Record + Ord> SortedSpill<T> {
     }
 }
 
-enum RunSource<T> {
+/// Keys in order, from elsewhere than a [`SortedSpill`] (see
+/// [`SortedSpill::into_sorted_with`]).
+pub type KeyStream<'a, T> = Box<dyn Iterator<Item = Result<T, String>> + 'a>;
+
+enum RunSource<'a, T> {
     File(Frames<std::rc::Rc<SpillFile>, T>),
     Memory(std::vec::IntoIter<T>),
+    Stream(KeyStream<'a, T>),
 }
 
-/// The merge of a [`SortedSpill`]'s runs.
-pub struct Sorted<T> {
-    runs: Vec<RunSource<T>>,
+/// The merge of a [`SortedSpill`]'s runs (and of streams in order beside them).
+pub struct Sorted<'a, T> {
+    runs: Vec<RunSource<'a, T>>,
     /// The next key of each run that has one, and the run's index (earlier runs first
     /// among equal keys).
     heap: BinaryHeap<std::cmp::Reverse<(T, usize)>>,
@@ -678,11 +745,12 @@ pub struct Sorted<T> {
     first_error: Option<String>,
 }
 
-impl<T: Record + Ord> Sorted<T> {
+impl<T: Record + Ord> Sorted<'_, T> {
     fn refill(&mut self, i: usize) {
         let next = match &mut self.runs[i] {
             RunSource::File(frames) => frames.next(),
             RunSource::Memory(keys) => keys.next().map(Ok),
+            RunSource::Stream(keys) => keys.next(),
         };
         match next {
             Some(Ok(key)) => self.heap.push(std::cmp::Reverse((key, i))),
@@ -694,7 +762,7 @@ impl<T: Record + Ord> Sorted<T> {
     }
 }
 
-impl<T: Record + Ord> Iterator for Sorted<T> {
+impl<T: Record + Ord> Iterator for Sorted<'_, T> {
     type Item = Result<T, String>;
 
     fn next(&mut self) -> Option<Result<T, String>> {
@@ -779,6 +847,77 @@ mod tests {
             prop_assert_eq!(&visited, &rows);
             let owned: Vec<Row> = s.into_rows().map(Result::unwrap).collect();
             prop_assert_eq!(owned, rows);
+        }
+
+        /// `rows_with` gives what `visit` gives, file, tail and the frames after them, in
+        /// order, and skips what its function skips.
+        #[test]
+        fn rows_with_reads_as_visit(rows in rows(), hold in 1usize..50, after in rows()) {
+            let mut s = Spill::with_hold(hold);
+            for r in &rows {
+                s.push(r.clone());
+            }
+            let mut frames = Vec::new();
+            for r in &after {
+                frame(r, &mut frames);
+            }
+            let every: Vec<Row> = rows.iter().chain(&after).cloned().collect();
+            let decode = |bytes: &[u8]| {
+                let mut r = Reader::new(bytes);
+                Row::decode(&mut r).filter(|_| r.is_empty()).ok_or("bad row".to_string())
+            };
+            let got: Vec<Row> = s.rows_with(&frames, |b| decode(b).map(Some)).map(Result::unwrap).collect();
+            prop_assert_eq!(&got, &every);
+            let odd: Vec<Row> = s
+                .rows_with(&frames, |b| decode(b).map(|r| Some(r).filter(|r| r.key % 2 == 1)))
+                .map(Result::unwrap)
+                .collect();
+            let want: Vec<Row> = every.iter().filter(|r| r.key % 2 == 1).cloned().collect();
+            prop_assert_eq!(odd, want);
+        }
+
+        /// Keys split between the sorted spill and streams already in order come out
+        /// as one sort of them all.
+        #[test]
+        fn sorted_streams_merge_with_the_runs(
+            keys in proptest::collection::vec((0u16..500, 0u8..4), 0..300),
+            run in 1usize..40,
+        ) {
+            #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+            struct Key(u16, u32);
+            impl Record for Key {
+                fn encode(&self, out: &mut Vec<u8>) {
+                    out.extend(self.0.to_le_bytes());
+                    out.extend(self.1.to_le_bytes());
+                }
+                fn decode(r: &mut Reader<'_>) -> Option<Key> {
+                    Some(Key(r.u16()?, r.u32()?))
+                }
+            }
+            // Unique keys (the second half is the place), each to the spill (0) or to
+            // stream 1..4, whose keys are then put in order.
+            let keys: Vec<(Key, u8)> =
+                keys.iter().enumerate().map(|(i, &(k, to))| (Key(k, i as u32), to)).collect();
+            let mut s = SortedSpill::with_run(run);
+            let mut streams: Vec<Vec<Key>> = vec![Vec::new(); 4];
+            for &(k, to) in &keys {
+                if to == 0 {
+                    s.push(k);
+                } else {
+                    streams[to as usize].push(k);
+                }
+            }
+            let streams: Vec<KeyStream<'_, Key>> = streams
+                .into_iter()
+                .map(|mut v| {
+                    v.sort();
+                    Box::new(v.into_iter().map(Ok)) as KeyStream<'_, Key>
+                })
+                .collect();
+            let got: Vec<Key> = s.into_sorted_with(streams).map(Result::unwrap).collect();
+            let mut want: Vec<Key> = keys.iter().map(|&(k, _)| k).collect();
+            want.sort();
+            prop_assert_eq!(got, want);
         }
 
         /// The external sort equals a stable in-memory sort for any run length.
