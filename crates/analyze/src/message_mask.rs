@@ -52,13 +52,15 @@ struct Classes {
     not_key: u64,
 }
 
-/// The masking of `msg` into `out` (cleared first), `msg` at most `MAX_MESSAGE` bytes and
-/// not starting (after spaces) with the exact-key marker: the caller takes those.
-pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) {
-    out.clear();
+/// The masking of `msg` written at the start of `out`; its length. `msg` is at most
+/// `MAX_MESSAGE` bytes and does not start (after spaces) with the exact-key marker: the
+/// caller takes those. `out` keeps its length (when long enough) and bytes past the masked
+/// text are scratch: not zeroing that room again for every record saved a `memset` as
+/// long as the message per record.
+pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) -> usize {
     // The output is written at `o` into room made ahead (a test per window, not per
-    // write); bytes past `o` are scratch and cut off at the end.
-    out.resize(msg.len() + WINDOW_ROOM, 0);
+    // write).
+    grow(out, msg.len() + WINDOW_ROOM);
     let mut o = 0;
     let mut tail = [b' '; BUF];
     // A token that began at a window's start and did not end in it.
@@ -76,9 +78,7 @@ pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) {
                 &tail
             }
         };
-        if out.len() < o + WINDOW_ROOM {
-            out.resize(o + WINDOW_ROOM, 0);
-        }
+        grow(out, o + WINDOW_ROOM);
         let window: &[u8; WINDOW] = src[..WINDOW].try_into().expect("BUF > WINDOW");
         let mut c = classify(window);
         // Past the message's end: spaces, so the last token ends there. A full window
@@ -153,7 +153,15 @@ pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) {
             }
         };
     }
-    out.truncate(o);
+    o
+}
+
+/// Make `out` at least `len` long (its bytes past the output are scratch).
+#[inline]
+fn grow(out: &mut Vec<u8>, len: usize) {
+    if out.len() < len {
+        out.resize(len, 0);
+    }
 }
 
 /// Mask the token at `start` a byte at a time ([`Token::scan`]) into `out[o..]`; the new
@@ -161,9 +169,7 @@ pub(crate) fn mask_window_into(msg: &[u8], out: &mut Vec<u8>) {
 fn write_bytewise(msg: &[u8], start: usize, out: &mut Vec<u8>, mut o: usize) -> (usize, usize) {
     let token = Token::scan(msg, start);
     let text = &msg[start..token.end];
-    if out.len() < o + text.len() + WINDOW_ROOM {
-        out.resize(o + text.len() + WINDOW_ROOM, 0);
-    }
+    grow(out, o + text.len() + WINDOW_ROOM);
     out[o] = b' ';
     o += usize::from(o != 0);
     (token.write(text, out, o), token.end)
@@ -271,9 +277,7 @@ impl Open {
         };
         let value_len = text.len() - keep;
         let variable = digit || (value_len >= 8 && !not_hex);
-        if out.len() < o + text.len() + WINDOW_ROOM {
-            out.resize(o + text.len() + WINDOW_ROOM, 0);
-        }
+        grow(out, o + text.len() + WINDOW_ROOM);
         out[o] = b' ';
         let o = o + usize::from(o != 0);
         let value: &[u8] = if variable {

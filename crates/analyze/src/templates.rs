@@ -135,8 +135,8 @@ impl KeyCounts {
     /// the source (its stored bytes, newline included). `buf` is scratch space reused
     /// between calls so masking does not allocate.
     pub fn add(&mut self, message: &[u8], bytes: u64, ts: Option<Micros>, buf: &mut Vec<u8>) {
-        mask_into(message, buf);
-        self.add_key(buf, message, bytes, ts);
+        let n = mask_in_place(message, buf);
+        self.add_key(&buf[..n], message, bytes, ts);
     }
 
     /// Count one record under a key that is already a template and must not be clustered
@@ -428,11 +428,19 @@ fn push_segments_bytewise(path: &[u8], out: &mut Vec<u8>) {
 /// a time through bit masks ([`crate::message_mask`]); the tests hold it to the plain
 /// rule-by-rule reading (`tests::mask_naive`).
 pub fn mask_into(message: &[u8], out: &mut Vec<u8>) {
+    let n = mask_in_place(message, out);
+    out.truncate(n);
+}
+
+/// [`mask_into`], the masked text being `out[..n]` for the `n` returned; `out` may be
+/// longer (scratch room kept for the next record: see [`crate::message_mask`]).
+fn mask_in_place(message: &[u8], out: &mut Vec<u8>) -> usize {
     let msg = &message[..message.len().min(MAX_MESSAGE)];
     if msg.iter().find(|&&b| b != b' ' && b != b'\t') == Some(&EXACT) {
-        return mask_bytewise(msg, out);
+        mask_bytewise(msg, out);
+        return out.len();
     }
-    crate::message_mask::mask_window_into(msg, out);
+    crate::message_mask::mask_window_into(msg, out)
 }
 
 /// [`mask_into`] a byte at a time, each token read once through a class table: the path
