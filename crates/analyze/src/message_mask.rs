@@ -52,6 +52,17 @@ struct Classes {
     not_key: u64,
 }
 
+impl Classes {
+    const NONE: Classes = Classes {
+        space: 0,
+        quote: 0,
+        eq: 0,
+        digit: 0,
+        not_hex: 0,
+        not_key: 0,
+    };
+}
+
 /// The masking of `msg` written at the start of `out`; its length. `msg` is at most
 /// `MAX_MESSAGE` bytes and does not start (after spaces) with the exact-key marker: the
 /// caller takes those. `out` keeps its length (when long enough) and bytes past the masked
@@ -397,14 +408,7 @@ fn span(start: usize, end: usize) -> u64 {
 #[inline(always)]
 fn classify(w: &[u8; WINDOW]) -> Classes {
     use std::arch::x86_64::*;
-    let mut c = Classes {
-        space: 0,
-        quote: 0,
-        eq: 0,
-        digit: 0,
-        not_hex: 0,
-        not_key: 0,
-    };
+    let mut c = Classes::NONE;
     // SAFETY (every block below): SSE2 is part of the x86_64 baseline, so these
     // intrinsics exist on every x86_64 CPU; a load reads bytes `16 k..16 k + 16` of the
     // 64-byte array (unaligned loads are allowed).
@@ -485,14 +489,7 @@ use classify_bytewise as classify;
 /// SSE2 version to it).
 #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 fn classify_bytewise(w: &[u8; WINDOW]) -> Classes {
-    let mut c = Classes {
-        space: 0,
-        quote: 0,
-        eq: 0,
-        digit: 0,
-        not_hex: 0,
-        not_key: 0,
-    };
+    let mut c = Classes::NONE;
     for (i, &b) in w.iter().enumerate() {
         let bit = 1u64 << i;
         let set = |m: &mut u64, yes: bool| *m |= if yes { bit } else { 0 };

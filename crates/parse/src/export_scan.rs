@@ -25,6 +25,15 @@ struct Classes {
     not_name: u64,
 }
 
+impl Classes {
+    const NONE: Classes = Classes {
+        newline: 0,
+        eq: 0,
+        digit: 0,
+        not_name: 0,
+    };
+}
+
 /// The end (after its blank line) of the entry starting at `start`, when every line of it
 /// is a text field (`NAME=value`, the name valid), it ends with a blank line inside `buf`
 /// and it is at most `max_record` bytes long. `None` when any of that does not hold or
@@ -90,12 +99,7 @@ fn span(start: usize, end: usize) -> u64 {
 #[inline(always)]
 fn classify(w: &[u8; WINDOW]) -> Classes {
     use std::arch::x86_64::*;
-    let mut c = Classes {
-        newline: 0,
-        eq: 0,
-        digit: 0,
-        not_name: 0,
-    };
+    let mut c = Classes::NONE;
     for k in 0..WINDOW / 16 {
         // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics exist on every
         // x86_64 CPU; the load reads bytes `16 k..16 k + 16` of the 64-byte array
@@ -132,12 +136,7 @@ use classify_bytewise as classify;
 /// SSE2 version to it).
 #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 fn classify_bytewise(w: &[u8; WINDOW]) -> Classes {
-    let mut c = Classes {
-        newline: 0,
-        eq: 0,
-        digit: 0,
-        not_name: 0,
-    };
+    let mut c = Classes::NONE;
     for (i, &b) in w.iter().enumerate() {
         let bit = |yes: bool| u64::from(yes) << i;
         c.newline |= bit(b == b'\n');
