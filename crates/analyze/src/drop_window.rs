@@ -173,8 +173,10 @@ pub enum DropSink {
 }
 
 impl DropSink {
-    /// Rows per batch sent.
-    const BATCH: usize = 8192;
+    /// Rows per batch sent: small enough (64 KiB) to come from the allocator's free
+    /// lists; at 8,192 rows each batch was a fresh mapping, its pages faulted in and
+    /// given back, a sixth of the writer's time.
+    const BATCH: usize = 1024;
 
     /// A sink sending to `tx`.
     pub fn channel(tx: crossbeam_channel::Sender<Vec<DropRow>>) -> DropSink {

@@ -121,7 +121,8 @@ impl<'r> Incident<'r> {
         for (source, ends) in sockets.iter().enumerate() {
             let mut run = InOrder::new(ord);
             ends.visit(|bytes| {
-                let end = EndView::read(bytes).ok_or("a socket end that does not read back")?;
+                let end = EndView::read_without_text(bytes)
+                    .ok_or("a socket end that does not read back")?;
                 histogram.add(&end);
                 if end.duration_ms.is_some_and(|d| d < short_ms) {
                     *short.entry(end.layer).or_default() += 1;
@@ -204,7 +205,7 @@ impl<'r> Incident<'r> {
                         let mut ord = run.first_ord;
                         let name = names[source];
                         let keys = sockets[source].rows_with(move |bytes| {
-                            let end = EndView::read(bytes).ok_or_else(|| {
+                            let end = EndView::read_without_text(bytes).ok_or_else(|| {
                                 format!("{name}: a socket end that does not read back")
                             })?;
                             let key = EndKey::of(&end, ord, source as u32);

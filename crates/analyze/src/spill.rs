@@ -108,6 +108,18 @@ pub fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// Step over what [`put_opt_str`] wrote, without checking that the text is UTF-8.
+pub fn skip_opt_str(r: &mut Reader<'_>) -> Option<()> {
+    match r.u8()? {
+        0 => Some(()),
+        1 => {
+            let n = r.u32()? as usize;
+            r.bytes(n).map(|_| ())
+        }
+        _ => None,
+    }
+}
+
 /// `Option<i64>`: a tag byte, then the value.
 pub fn put_opt_i64(out: &mut Vec<u8>, v: Option<i64>) {
     match v {
