@@ -9,9 +9,11 @@
 //! bits in the space mask, found with a bit scan, and its rules are ANDs over its bit
 //! range. The token's output is written without a branch on what it is: its bytes are
 //! copied, then the 8 bytes at its value are overwritten either with `<*>` or with
-//! themselves, and the output length is picked by a select. What is left to branch on is
-//! rare: a token holding a quote (a quoted span may run over spaces) or longer than a
-//! window goes to the byte-at-a-time scanner, [`Token::scan`], from its start.
+//! themselves, and the output length is picked by a select. A quoted span (which may run
+//! over spaces) is followed through the quote mask; a token that does not end in its
+//! window is carried into the next ones ([`Open`]). Only a quote never closed in the
+//! whole message goes to the byte-at-a-time scanner, [`Token::scan`], from its token's
+//! start.
 //!
 //! The tests hold this to the plain rule-by-rule reading on random messages cut across
 //! windows in every way, and the SSE2 classes to a byte-at-a-time classification.
@@ -22,7 +24,7 @@
 //! assert_eq!(out, b"ws close dur_ms=<*> cause=graceful");
 //! ```
 
-use crate::templates::{Token, WILDCARD};
+use crate::templates::{Token, WILDCARD, is_key_byte, is_variable_by, write_parts};
 
 /// Bytes classified at once: one bit per byte in a `u64`.
 const WINDOW: usize = 64;
@@ -181,8 +183,7 @@ fn write_bytewise(msg: &[u8], start: usize, out: &mut Vec<u8>, mut o: usize) -> 
     let token = Token::scan(msg, start);
     let text = &msg[start..token.end];
     grow(out, o + text.len() + WINDOW_ROOM);
-    out[o] = b' ';
-    o += usize::from(o != 0);
+    o = separate(out, o);
     (token.write(text, out, o), token.end)
 }
 
@@ -262,9 +263,7 @@ impl Open {
                 self.key_bad = if base == self.start {
                     c.not_key & below(eq) & part != 0
                 } else {
-                    !msg[self.start..base + eq]
-                        .iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                    !msg[self.start..base + eq].iter().all(|&b| is_key_byte(b))
                 };
             }
         }
@@ -286,20 +285,20 @@ impl Open {
         } else {
             (self.digit, self.not_hex)
         };
-        let value_len = text.len() - keep;
-        let variable = digit || (value_len >= 8 && !not_hex);
+        let (kept, value) = text.split_at(keep);
+        let variable = is_variable_by(digit, !not_hex, value.len());
         grow(out, o + text.len() + WINDOW_ROOM);
-        out[o] = b' ';
-        let o = o + usize::from(o != 0);
-        let value: &[u8] = if variable {
-            WILDCARD.as_bytes()
-        } else {
-            &text[keep..]
-        };
-        out[o..o + keep].copy_from_slice(&text[..keep]);
-        out[o + keep..o + keep + value.len()].copy_from_slice(value);
-        o + keep + value.len()
+        let o = separate(out, o);
+        write_parts(kept, value, variable, out, o)
     }
+}
+
+/// Write the space that separates a token from an earlier one, if any, at `out[o]`; where
+/// the token goes. (Always written, counted only after the first token: no branch.)
+#[inline(always)]
+fn separate(out: &mut [u8], o: usize) -> usize {
+    out[o] = b' ';
+    o + usize::from(o != 0)
 }
 
 /// The first set bit of `mask` at or after `at`, or [`WINDOW`].
@@ -341,17 +340,14 @@ fn write_token(
     debug_assert!(p + len < WINDOW);
     let token = span(p, p + len);
     // `key=value` with a well-formed key: the key and `=` are kept, the value is masked on
-    // its own merits. Else the whole token is the value. (`&` rather than `&&`: each is
-    // a few instructions, cheaper than a branch on them.)
+    // its own merits. Else the whole token is the value.
     let eqs = c.eq & token;
     let eq = eqs.trailing_zeros() as usize % WINDOW;
     let keyed = eqs != 0 && eq > p && c.not_key & span(p, eq) == 0;
     let keep = if keyed { eq + 1 - p } else { 0 };
     let value = token & !span(0, p + keep);
-    let value_len = len - keep;
-    let variable = c.digit & value != 0 || (value_len >= 8 && c.not_hex & value == 0);
-    out[o] = b' ';
-    let o = o + usize::from(o != 0);
+    let variable = is_variable_by(c.digit & value != 0, c.not_hex & value == 0, len - keep);
+    let o = separate(out, o);
     out[o..o + 32].copy_from_slice(&buf[p..p + 32]);
     if len > 32 {
         out[o..o + len].copy_from_slice(&buf[p..p + len]);
@@ -383,11 +379,7 @@ const WILD_WORD: u64 = {
 /// The first non-space at or after `p`, or [`WINDOW`].
 #[inline(always)]
 fn next_start(space: u64, p: usize) -> usize {
-    debug_assert!(p < WINDOW);
-    match !space >> p {
-        0 => WINDOW,
-        rest => p + rest.trailing_zeros() as usize,
-    }
+    first_at(!space, p)
 }
 
 /// Bits `0..n` set (`n <= 64`).
@@ -476,10 +468,9 @@ fn not_key(w: &[u8; WINDOW]) -> u64 {
 /// [`not_key`] a byte at a time.
 #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
 fn not_key_bytewise(w: &[u8; WINDOW]) -> u64 {
-    w.iter().enumerate().fold(0, |m, (i, &b)| {
-        let key = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
-        m | u64::from(!key) << i
-    })
+    w.iter()
+        .enumerate()
+        .fold(0, |m, (i, &b)| m | u64::from(!is_key_byte(b)) << i)
 }
 
 #[cfg(not(target_arch = "x86_64"))]

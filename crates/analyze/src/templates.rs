@@ -642,7 +642,7 @@ impl Token {
     #[inline]
     fn parts<'t>(&self, text: &'t [u8]) -> (&'t [u8], &'t [u8], bool) {
         let variable =
-            |any: u8, all: u8, len: usize| any & DIGIT != 0 || (len >= 8 && all & HEX != 0);
+            |any: u8, all: u8, len: usize| is_variable_by(any & DIGIT != 0, all & HEX != 0, len);
         if let Some(eq) = self.eq
             && eq > 0
             && self.key_ok
@@ -670,12 +670,38 @@ impl Token {
     /// returns the output length after it.
     pub(crate) fn write(&self, text: &[u8], out: &mut [u8], o: usize) -> usize {
         let (kept, value, variable) = self.parts(text);
-        let value = if variable { WILDCARD.as_bytes() } else { value };
-        let at = o + kept.len();
-        out[o..at].copy_from_slice(kept);
-        out[at..at + value.len()].copy_from_slice(value);
-        at + value.len()
+        write_parts(kept, value, variable, out, o)
     }
+}
+
+/// A value is masked when it holds a digit (numbers, IPs, UUIDs, times, sizes, ids all
+/// do), or is a hex run of 8 or more: the rule of [`is_variable`], from what a scanner
+/// gathered about the value (any digit, all hex, its length).
+#[inline(always)]
+pub(crate) fn is_variable_by(any_digit: bool, all_hex: bool, len: usize) -> bool {
+    any_digit || (len >= 8 && all_hex)
+}
+
+/// A character of a `key` in `key=value`: ASCII letters and digits, `_`, `.`, `-`.
+#[inline]
+pub(crate) fn is_key_byte(b: u8) -> bool {
+    CLASS[usize::from(b)] & KEY != 0
+}
+
+/// Write a masked token at `out[o..]` (which has room): `kept` as is, then `<*>` when
+/// `variable`, else `value`; the output length after it.
+pub(crate) fn write_parts(
+    kept: &[u8],
+    value: &[u8],
+    variable: bool,
+    out: &mut [u8],
+    o: usize,
+) -> usize {
+    let value = if variable { WILDCARD.as_bytes() } else { value };
+    let at = o + kept.len();
+    out[o..at].copy_from_slice(kept);
+    out[at..at + value.len()].copy_from_slice(value);
+    at + value.len()
 }
 
 /// The masking rules for one token, read rule by rule (the reference for [`Token`], and
