@@ -554,9 +554,8 @@ fn section_timelines(out: &mut String, result: &RunResult, config: &RunConfig, i
     out.push_str("<section id=\"timeline\" data-chart=\"timeline\">\n<h2>Timeline</h2>\n");
     let bucket_us = (config.analysis.bucket_secs.max(1) as i64).saturating_mul(SEC);
     let mut sources: Vec<&SourceReport> = result
-        .sources
-        .iter()
-        .filter(|s| !s.archive && s.analyses.timeline.buckets().next().is_some())
+        .streams()
+        .filter(|s| s.analyses.timeline.buckets().next().is_some())
         .collect();
     sources.sort_by(|a, b| {
         b.stats
@@ -588,9 +587,7 @@ fn section_timelines(out: &mut String, result: &RunResult, config: &RunConfig, i
         secs_h(bucket_us / SEC)
     );
     let untimed_all: u64 = result
-        .sources
-        .iter()
-        .filter(|s| !s.archive)
+        .streams()
         .filter_map(|s| s.analyses.timeline.untimed().map(|u| u.records))
         .sum();
     let all_rows: Vec<(i64, u64, u64)> = all.iter().map(|(s, (r, e))| (*s, *r, *e)).collect();

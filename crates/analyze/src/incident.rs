@@ -91,7 +91,7 @@ impl<'r> Incident<'r> {
     ) -> Result<Incident<'r>, String> {
         // The names the pass counted under (its Analyzer built them the same way).
         let signatures = signature_names(&config.analysis.bursts);
-        let sources: Vec<_> = result.sources.iter().filter(|s| !s.archive).collect();
+        let sources: Vec<_> = result.streams().collect();
         let counts: Vec<(&str, &BurstCounts)> = sources
             .iter()
             .map(|s| (s.name.as_str(), &s.analyses.bursts))

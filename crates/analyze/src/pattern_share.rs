@@ -402,12 +402,10 @@ pub struct ShareRow {
 /// and binary sources are not scanned and get no rows.
 pub fn share_rows(result: &RunResult, patterns: &[String], mode: PatternMode) -> Vec<ShareRow> {
     let scanned: Vec<&SourceReport> = result
-        .sources
-        .iter()
+        .streams()
         .filter(|s| {
-            !s.archive
-                && s.envelope
-                    .is_some_and(|e| Framing::for_envelope(e) != Framing::Opaque)
+            s.envelope
+                .is_some_and(|e| Framing::for_envelope(e) != Framing::Opaque)
         })
         .collect();
     let mut all = PatternCounts::new(patterns.len());

@@ -105,6 +105,12 @@ impl RunResult {
     pub fn had_errors(&self) -> bool {
         self.sources.iter().any(|s| s.error.is_some())
     }
+
+    /// The sources read as logs, in `sources.parquet` order: every row but an archive's
+    /// own. Drop rows count their `source` among these.
+    pub fn streams(&self) -> impl Iterator<Item = &SourceReport> {
+        self.sources.iter().filter(|s| !s.archive)
+    }
 }
 
 /// What a worker needs to know about the source a chunk came from.

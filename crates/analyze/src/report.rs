@@ -170,7 +170,7 @@ fn write_sockets(path: &Path, result: &RunResult) -> Result<(), String> {
         rows.clear();
         Ok(())
     };
-    for s in result.sources.iter().filter(|s| !s.archive) {
+    for s in result.streams() {
         let name = s.name.as_str();
         let mut failed = None;
         s.analyses
@@ -341,12 +341,8 @@ pub fn write_all(
         // own (not one of the pool's: with one thread the attribution would wait for a
         // writer that never ran); it had been the run's last seconds, on one core.
         let drops_path = dir.join("drops.parquet");
-        let names: Vec<&str> = result
-            .sources
-            .iter()
-            .filter(|s| !s.archive)
-            .map(|s| s.name.as_str())
-            .collect();
+        // The names drop rows' `source` indices point to, as the incident counts them.
+        let names: Vec<&str> = result.streams().map(|s| s.name.as_str()).collect();
         let (drop_tx, drop_rx) = crossbeam_channel::bounded::<Vec<DropRow>>(4);
         let (inc, sockets_written, drops_written) = std::thread::scope(|scope| {
             let writer = scope.spawn(|| {
@@ -374,9 +370,7 @@ pub fn write_all(
                 .or_else(|| inc.drops.error().map(str::to_string)),
         };
         let timelines: Vec<_> = result
-            .sources
-            .iter()
-            .filter(|s| !s.archive)
+            .streams()
             .map(|s| (s.name.as_str(), &s.analyses.timeline))
             .collect();
         // The tables are independent: they are encoded in parallel (zstd and the Parquet

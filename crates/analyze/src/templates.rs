@@ -957,11 +957,7 @@ impl TemplateRow {
 /// Templates of every source with records, then of all sources together (`*`, mined over
 /// the union of their keys), each group biggest first. Archive rows get none.
 pub fn template_rows(result: &RunResult, top: usize) -> Vec<TemplateRow> {
-    let sources: Vec<&SourceReport> = result
-        .sources
-        .iter()
-        .filter(|s| !s.archive && !s.keys.is_empty())
-        .collect();
+    let sources: Vec<&SourceReport> = result.streams().filter(|s| !s.keys.is_empty()).collect();
     let mut all = KeyCounts::default();
     let mut all_bytes = 0;
     for s in &sources {
