@@ -31,7 +31,7 @@ use coroner_parse::timestamp::Micros;
 use crate::bursts::{BurstCounts, BurstRow};
 use crate::sockets::{EndView, Layer, SocketRow};
 use crate::spill::{self, Reader, Record};
-use crate::table::{self, Column};
+use crate::table::{self, Column, Layout};
 
 /// Indices (into the run's burst signatures) of the serve-side markers.
 pub const SERVE_MARKERS: [&str; 4] = [
@@ -551,7 +551,7 @@ pub fn drops_batch(rows: &[DropRow], names: &[&str]) -> Result<arrow_array::Reco
     }
     let layers: Vec<String> = (0..32u8).map(layer_list).collect();
     table::batch(vec![
-        Column::timestamp("ts", rows.iter().map(|r| Some(r.ts))),
+        Column::timestamp("ts", rows.iter().map(|r| Some(r.ts))).layout(Layout::Rising),
         Column::f64("duration_ms", rows.iter().map(|r| r.duration_ms)),
         Column::utf8("verdict", rows.iter().map(|r| Some(r.verdict()))),
         Column::utf8(
@@ -562,7 +562,8 @@ pub fn drops_batch(rows: &[DropRow], names: &[&str]) -> Result<arrow_array::Reco
         Column::utf8(
             "evidence",
             spans.iter().map(|at| Some(&evidence[at.clone()])),
-        ),
+        )
+        .layout(Layout::Distinct),
     ])
 }
 

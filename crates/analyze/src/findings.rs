@@ -33,7 +33,7 @@ use coroner_parse::timestamp::Micros;
 use crate::event::Event;
 use crate::needles::Hits;
 use crate::second_set::SecondSet;
-use crate::table::{self, Column};
+use crate::table::{self, Column, Layout};
 
 /// Rows kept per source before further findings are only counted.
 pub const MAX_ROWS: usize = 100_000;
@@ -443,13 +443,13 @@ pub struct FindingRow {
 
 pub fn findings_batch(rows: &[FindingRow]) -> Result<arrow_array::RecordBatch, String> {
     table::batch(vec![
-        Column::timestamp("ts", rows.iter().map(|r| r.found.ts)),
+        Column::timestamp("ts", rows.iter().map(|r| r.found.ts)).layout(Layout::Rising),
         Column::utf8("source", rows.iter().map(|r| Some(r.source.as_str()))),
         Column::utf8("kind", rows.iter().map(|r| Some(r.found.kind.id()))),
         Column::utf8("subject", rows.iter().map(|r| r.found.subject.as_deref())),
         Column::utf8("detail", rows.iter().map(|r| Some(r.found.detail.as_str()))),
         Column::u64("count", rows.iter().map(|r| Some(r.found.count))),
-        Column::u64("offset", rows.iter().map(|r| r.found.offset)),
+        Column::u64("offset", rows.iter().map(|r| r.found.offset)).layout(Layout::Rising),
     ])
 }
 

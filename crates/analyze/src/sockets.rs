@@ -36,7 +36,7 @@ use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
 use crate::spill::{self, Reader, Record, Spill};
-use crate::table::{self, Column};
+use crate::table::{self, Column, Layout};
 
 /// Request ids of the streaming server remembered per source, of open streams and of
 /// streams that ended, each (see [`RecentIds`]).
@@ -943,15 +943,15 @@ pub struct SocketRow<'a> {
 /// The columns of a slice of `sockets.parquet` rows: (source name, end).
 pub fn sockets_batch(rows: &[(&str, EndView)]) -> Result<arrow_array::RecordBatch, String> {
     table::batch(vec![
-        Column::timestamp("ts", rows.iter().map(|r| r.1.ts)),
+        Column::timestamp("ts", rows.iter().map(|r| r.1.ts)).layout(Layout::Rising),
         Column::utf8("source", rows.iter().map(|r| Some(r.0))),
         Column::utf8("layer", rows.iter().map(|r| Some(r.1.layer.id()))),
-        Column::f64("duration_ms", rows.iter().map(|r| r.1.duration_ms)),
+        Column::f64("duration_ms", rows.iter().map(|r| r.1.duration_ms)).layout(Layout::Measured),
         Column::utf8("cause", rows.iter().map(|r| Some(r.1.cause))),
-        Column::utf8("client", rows.iter().map(|r| r.1.client)),
+        Column::utf8("client", rows.iter().map(|r| r.1.client)).layout(Layout::Distinct),
         Column::utf8("path", rows.iter().map(|r| r.1.path)),
         Column::u64("status", rows.iter().map(|r| r.1.status.map(u64::from))),
-        Column::u64("offset", rows.iter().map(|r| Some(r.1.offset))),
+        Column::u64("offset", rows.iter().map(|r| Some(r.1.offset))).layout(Layout::Rising),
     ])
 }
 

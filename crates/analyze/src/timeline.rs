@@ -26,7 +26,7 @@ use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
 use crate::sketch::{BinCache, QuantileSketch};
-use crate::table::{self, Column};
+use crate::table::{self, Column, Layout};
 
 const SEC: i64 = 1_000_000;
 
@@ -288,7 +288,8 @@ pub fn timeline_batch(rows: &[TimelineRow]) -> Result<arrow_array::RecordBatch, 
     let class = |i: usize| rows.iter().map(move |r| r.status.map(|s| s[i]));
     table::batch(vec![
         Column::utf8("source", rows.iter().map(|r| Some(r.source.as_str()))),
-        Column::timestamp("bucket_start", rows.iter().map(|r| r.bucket_start)),
+        Column::timestamp("bucket_start", rows.iter().map(|r| r.bucket_start))
+            .layout(Layout::Rising),
         Column::u64(
             "bucket_seconds",
             rows.iter().map(|r| Some(r.bucket_seconds)),
