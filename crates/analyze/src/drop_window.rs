@@ -132,9 +132,42 @@ impl Pool {
     }
 }
 
-/// Where a drop waits until every drop before it exists: by time, evidence (the table's
-/// order), then the reference's order of creation (pass, anchor).
-type Pending = BTreeMap<(Micros, String, u8, u64), DropRow>;
+/// Where a drop waits until every drop before it exists, in the table's order
+/// ([`DropRow::table_order`]).
+type Pending = BTreeMap<InOrder, ()>;
+
+/// A drop row ordered as the table is, then by the reference's order of creation (pass,
+/// anchor): two ends on one line would otherwise make two rows one key. (The evidence had
+/// been the key, spelled out as a string for every drop: an allocation, and a string
+/// comparison per step of the map.)
+struct InOrder {
+    row: DropRow,
+    pass: u8,
+    anchor: u64,
+}
+
+impl Ord for InOrder {
+    fn cmp(&self, other: &InOrder) -> std::cmp::Ordering {
+        self.row
+            .table_order(&other.row)
+            .then(self.pass.cmp(&other.pass))
+            .then(self.anchor.cmp(&other.anchor))
+    }
+}
+
+impl PartialOrd for InOrder {
+    fn partial_cmp(&self, other: &InOrder) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for InOrder {
+    fn eq(&self, other: &InOrder) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for InOrder {}
 
 /// The drop attribution of a run, fed its ends in time order ([`ByTime`]).
 pub struct Attribution<'a> {
@@ -142,8 +175,6 @@ pub struct Attribution<'a> {
     bursts: BurstSeconds,
     /// The bundle has dispatch or Traefik/nginx ends with a time (see `verdict`).
     others: bool,
-    /// The names of the run's sources, by [`EndKey::source`].
-    names: &'a [&'a str],
     /// The window's unit, `2 x skew + 2 s`.
     margin: i64,
     dispatch: Pool,
@@ -229,12 +260,11 @@ impl DropSink {
 
 impl<'a> Attribution<'a> {
     /// `others`: the run has dispatch or Traefik/nginx ends with a time.
-    pub fn new(cx: &'a DropContext<'a>, names: &'a [&'a str], others: bool) -> Attribution<'a> {
+    pub fn new(cx: &'a DropContext<'a>, others: bool) -> Attribution<'a> {
         Attribution {
             cx,
             bursts: BurstSeconds::new(cx.bursts),
             others,
-            names,
             margin: cx
                 .skew_us
                 .max(0)
@@ -306,10 +336,10 @@ impl<'a> Attribution<'a> {
         }
         // Every drop before the slowest pass exists: write those in order.
         while let Some(entry) = self.pending.first_entry() {
-            if limit3.is_some_and(|l| entry.key().0 >= l) {
+            if limit3.is_some_and(|l| entry.key().row.ts >= l) {
                 break;
             }
-            let row = entry.remove();
+            let (InOrder { row, .. }, ()) = entry.remove_entry();
             self.verdicts[row.verdict_index()] += 1;
             self.rows.push(row);
         }
@@ -401,8 +431,8 @@ impl<'a> Attribution<'a> {
 
     fn emit(&mut self, group: &[EndKey], pass: u8) {
         if let Some(row) = verdict(group, self.cx, &self.bursts, self.others) {
-            let order = (row.ts, row.evidence(self.names), pass, group[0].ord);
-            self.pending.insert(order, row);
+            let anchor = group[0].ord;
+            self.pending.insert(InOrder { row, pass, anchor }, ());
         }
     }
 }
@@ -433,11 +463,11 @@ mod tests {
             .iter()
             .any(|k| matches!(k.0.layer, Layer::Dispatch | Layer::Traefik | Layer::Nginx));
         keys.sort();
-        let mut a = Attribution::new(cx, &names, others);
+        let mut a = Attribution::new(cx, others);
         // The same attribution handing its rows to a channel, as the report's writer
         // takes them: the same rows, in the same order.
         let (tx, rx) = crossbeam_channel::unbounded();
-        let mut sent = Attribution::new(cx, &names, others).with_sink(DropSink::channel(tx));
+        let mut sent = Attribution::new(cx, others).with_sink(DropSink::channel(tx));
         for k in keys {
             a.push(k.0);
             sent.push(k.0);
@@ -547,6 +577,31 @@ mod tests {
 
     /// Ends hours apart go through the window one at a time: what is let go is never
     /// needed again, and a long run holds a few ends, not all of them.
+    /// Rows at the same time come by source (in `sources.parquet` order), then by offset as
+    /// a number: `a@99` before `a@100` (text order would have it the other way round).
+    #[test]
+    fn rows_at_one_time_are_in_source_then_offset_order() {
+        let counts = BurstCounts::default();
+        let cx = DropContext {
+            short_ms: 120_000.0,
+            skew_us: S,
+            bursts: &[],
+            counts: &counts,
+            markers: &[],
+            cloudflared_present: false,
+        };
+        let at = |offset: u64| SocketEnd {
+            offset,
+            ..end(4, 5 * S, Some(500), 0, None)
+        };
+        let ends = [("a", at(100)), ("a", at(99)), ("b", at(7))];
+        let want = ["a@99", "a@100", "b@7"];
+        for rows in [windowed(&ends, &cx), reference(&ends, &cx)] {
+            let got: Vec<&str> = rows.iter().map(|d| &*d.evidence).collect();
+            assert_eq!(got, want);
+        }
+    }
+
     #[test]
     fn the_window_lets_old_ends_go() {
         let counts = BurstCounts::default();
@@ -558,8 +613,7 @@ mod tests {
             markers: &[],
             cloudflared_present: true,
         };
-        let names = ["a"];
-        let mut a = Attribution::new(&cx, &names, true);
+        let mut a = Attribution::new(&cx, true);
         let mut most = 0;
         for i in 0..10_000i64 {
             let k =
@@ -573,7 +627,7 @@ mod tests {
         // Sent in batches (more than one), to a writer that stops after the first: the
         // rest are counted lost, not waited on.
         let (tx, rx) = crossbeam_channel::bounded(1);
-        let mut sent = Attribution::new(&cx, &names, true).with_sink(DropSink::channel(tx));
+        let mut sent = Attribution::new(&cx, true).with_sink(DropSink::channel(tx));
         let taker = std::thread::spawn(move || rx.recv().map(|b: Vec<DropRow>| b.len()));
         for i in 0..10_000i64 {
             let k =

@@ -110,6 +110,20 @@ impl DropRow {
         usize::from(self.verdict)
     }
 
+    /// The lines that saw it, anchor first: (source index, offset).
+    pub fn lines(&self) -> &[(u32, u64)] {
+        &self.lines[..usize::from(self.members)]
+    }
+
+    /// The table's order: by time, then by the lines (anchor first), each by source (in
+    /// `sources.parquet` order) and offset. No two rows have the same lines (an end is in
+    /// one row at most), so the order is total without spelling the evidence out.
+    pub fn table_order(&self, other: &DropRow) -> std::cmp::Ordering {
+        self.ts
+            .cmp(&other.ts)
+            .then_with(|| self.lines().cmp(other.lines()))
+    }
+
     /// `source@offset` of each line, `; `-separated; `names[i]` is source `i`'s name.
     pub fn evidence(&self, names: &[&str]) -> String {
         let mut out = String::new();
@@ -119,7 +133,7 @@ impl DropRow {
 
     /// [`DropRow::evidence`], appended to `out`.
     pub fn evidence_into(&self, names: &[&str], out: &mut String) {
-        for (n, &(source, offset)) in self.lines[..usize::from(self.members)].iter().enumerate() {
+        for (n, &(source, offset)) in self.lines().iter().enumerate() {
             if n > 0 {
                 out.push_str("; ");
             }
@@ -421,15 +435,15 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
         }
     }
     let others = !dispatch.is_empty() || !proxies.is_empty();
-    let mut out: Vec<Drop> = groups
+    let mut out: Vec<DropRow> = groups
         .iter()
         .filter_map(|group| {
             let members: Vec<EndKey> = group.iter().map(|&i| keys[i]).collect();
-            verdict(&members, cx, &bursts, others).map(|d| d.render(&names))
+            verdict(&members, cx, &bursts, others)
         })
         .collect();
-    out.sort_by(|a, b| a.ts.cmp(&b.ts).then(a.evidence.cmp(&b.evidence)));
-    out
+    out.sort_by(DropRow::table_order);
+    out.iter().map(|d| d.render(&names)).collect()
 }
 
 /// How well a Traefik/nginx end matches a dispatch anchor ending at `at` after `dur` ms:

@@ -192,7 +192,7 @@ impl<'r> Incident<'r> {
                     markers: &markers,
                     cloudflared_present,
                 };
-                let mut attribution = Attribution::new(&cx, &names, others);
+                let mut attribution = Attribution::new(&cx, others);
                 if let Some(tx) = drop_rows {
                     attribution = attribution.with_sink(DropSink::channel(tx));
                 }
