@@ -14,7 +14,7 @@ use crate::findings::findings_batch;
 use crate::incident::{Headline, Incident, headline};
 use crate::pattern_share::{rows_from_templates, share_batch, share_rows};
 use crate::pipeline::{RunResult, SourceReport};
-use crate::sockets::{EndView, histogram_batch, sockets_batch};
+use crate::sockets::{EndView, SocketColumns, histogram_batch};
 use crate::table::{self, Column, REPORT_VERSION};
 use crate::templates::{template_rows, templates_batch};
 use crate::timeline::{timeline_batch, timeline_rows};
@@ -148,51 +148,26 @@ fn civil(days: i64) -> (i64, i64, i64) {
 /// `sockets.parquet`: every source's socket ends (not archives), in `sources.parquet`
 /// order, each source's in arrival order; read back from their spills a slice at a time.
 fn write_sockets(path: &Path, result: &RunResult) -> Result<(), String> {
-    // The rows' encoded bytes are gathered a batch at a time and the columns built from
-    // views of them: no row (and no string of one) is made per end.
     let mut writer = table::BatchWriter::new(path);
-    let mut bytes: Vec<u8> = Vec::new();
-    let mut rows: Vec<(&str, std::ops::Range<usize>)> = Vec::with_capacity(table::BATCH_ROWS);
-    let flush = |writer: &mut table::BatchWriter,
-                 bytes: &mut Vec<u8>,
-                 rows: &mut Vec<(&str, std::ops::Range<usize>)>|
-     -> Result<(), String> {
-        let views = rows
-            .iter()
-            .map(|(name, at)| {
-                EndView::read(&bytes[at.clone()])
-                    .map(|v| (*name, v))
-                    .ok_or_else(|| format!("{name}: a socket end that does not read back"))
-            })
-            .collect::<Result<Vec<_>, String>>()?;
-        writer.write(&sockets_batch(&views)?)?;
-        bytes.clear();
-        rows.clear();
-        Ok(())
-    };
+    let mut columns = SocketColumns::new(table::BATCH_ROWS);
     for s in result.streams() {
         let name = s.name.as_str();
-        let mut failed = None;
         s.analyses
             .sockets
-            .visit(|end| {
-                let at = bytes.len();
-                bytes.extend_from_slice(end);
-                rows.push((name, at..bytes.len()));
-                if rows.len() >= table::BATCH_ROWS
-                    && let Err(e) = flush(&mut writer, &mut bytes, &mut rows)
-                {
-                    failed = Some(e.clone());
-                    return Err(e);
+            .visit(|bytes| {
+                let end = EndView::read(bytes).ok_or("a socket end that does not read back")?;
+                columns.push(name, &end);
+                if columns.len() >= table::BATCH_ROWS {
+                    writer.write(&columns.batch()?)?;
                 }
                 Ok(())
             })
-            .map_err(|e| failed.unwrap_or_else(|| format!("{name}: {e}")))?;
+            .map_err(|e| format!("{name}: {e}"))?;
     }
-    if !rows.is_empty() {
-        flush(&mut writer, &mut bytes, &mut rows)?;
+    if !columns.is_empty() {
+        writer.write(&columns.batch()?)?;
     }
-    writer.finish(|| sockets_batch(&[]))
+    writer.finish(|| SocketColumns::new(0).batch())
 }
 
 /// What the temporary files of the incident tables could not take (a full disk).

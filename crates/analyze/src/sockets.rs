@@ -37,6 +37,10 @@ use coroner_parse::timestamp::Micros;
 use crate::event::Event;
 use crate::spill::{self, Reader, Record, Spill};
 use crate::table::{self, Column, Layout};
+use arrow_array::builder::{
+    ArrayBuilder, Float64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+};
+use std::sync::Arc;
 
 /// Request ids of the streaming server remembered per source, of open streams and of
 /// streams that ended, each (see [`RecentIds`]).
@@ -940,19 +944,82 @@ pub struct SocketRow<'a> {
     pub end: &'a SocketEnd,
 }
 
-/// The columns of a slice of `sockets.parquet` rows: (source name, end).
-pub fn sockets_batch(rows: &[(&str, EndView)]) -> Result<arrow_array::RecordBatch, String> {
-    table::batch(vec![
-        Column::timestamp("ts", rows.iter().map(|r| r.1.ts)).layout(Layout::Rising),
-        Column::utf8("source", rows.iter().map(|r| Some(r.0))),
-        Column::utf8("layer", rows.iter().map(|r| Some(r.1.layer.id()))),
-        Column::f64("duration_ms", rows.iter().map(|r| r.1.duration_ms)).layout(Layout::Measured),
-        Column::utf8("cause", rows.iter().map(|r| Some(r.1.cause))),
-        Column::utf8("client", rows.iter().map(|r| r.1.client)).layout(Layout::Distinct),
-        Column::utf8("path", rows.iter().map(|r| r.1.path)),
-        Column::u64("status", rows.iter().map(|r| r.1.status.map(u64::from))),
-        Column::u64("offset", rows.iter().map(|r| Some(r.1.offset))).layout(Layout::Rising),
-    ])
+/// The columns of `sockets.parquet`, filled an end at a time as the ends are read in place
+/// from their spills: no row, and no copy of an end's bytes, is kept until the batch is
+/// built (gathering the bytes and then views of them had been a fifth of writing the
+/// table).
+pub struct SocketColumns {
+    ts: TimestampMicrosecondBuilder,
+    source: StringBuilder,
+    layer: StringBuilder,
+    duration_ms: Float64Builder,
+    cause: StringBuilder,
+    client: StringBuilder,
+    path: StringBuilder,
+    status: UInt64Builder,
+    offset: UInt64Builder,
+    /// Rows a batch is sized for.
+    rows: usize,
+}
+
+impl SocketColumns {
+    /// Columns with room for `rows` ends per batch.
+    pub fn new(rows: usize) -> SocketColumns {
+        let text = |bytes_per_row: usize| StringBuilder::with_capacity(rows, rows * bytes_per_row);
+        SocketColumns {
+            ts: TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            source: text(64),
+            layer: text(16),
+            duration_ms: Float64Builder::with_capacity(rows),
+            cause: text(16),
+            client: text(24),
+            path: text(8),
+            status: UInt64Builder::with_capacity(rows),
+            offset: UInt64Builder::with_capacity(rows),
+            rows,
+        }
+    }
+
+    /// One row: `end`, read from source `source`.
+    pub fn push(&mut self, source: &str, end: &EndView) {
+        self.ts.append_option(end.ts);
+        self.source.append_value(source);
+        self.layer.append_value(end.layer.id());
+        self.duration_ms.append_option(end.duration_ms);
+        self.cause.append_value(end.cause);
+        self.client.append_option(end.client);
+        self.path.append_option(end.path);
+        self.status.append_option(end.status.map(u64::from));
+        self.offset.append_value(end.offset);
+    }
+
+    /// Rows pushed since the last batch.
+    pub fn len(&self) -> usize {
+        self.offset.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The rows pushed since the last batch, as a batch of the table; the columns start
+    /// again empty.
+    pub fn batch(&mut self) -> Result<arrow_array::RecordBatch, String> {
+        // Fresh builders of the same room take the place of the finished ones.
+        let mut done = std::mem::replace(self, SocketColumns::new(self.rows));
+        table::batch(vec![
+            Column::array("ts", Arc::new(done.ts.finish())).layout(Layout::Rising),
+            Column::array("source", Arc::new(done.source.finish())),
+            Column::array("layer", Arc::new(done.layer.finish())),
+            Column::array("duration_ms", Arc::new(done.duration_ms.finish()))
+                .layout(Layout::Measured),
+            Column::array("cause", Arc::new(done.cause.finish())),
+            Column::array("client", Arc::new(done.client.finish())).layout(Layout::Distinct),
+            Column::array("path", Arc::new(done.path.finish())),
+            Column::array("status", Arc::new(done.status.finish())),
+            Column::array("offset", Arc::new(done.offset.finish())).layout(Layout::Rising),
+        ])
+    }
 }
 
 /// One row of `socket_histogram.parquet`: sockets of a (layer, cause) whose duration is in

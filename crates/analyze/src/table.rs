@@ -102,6 +102,14 @@ impl Column {
         self
     }
 
+    /// A column built elsewhere (a builder filled row by row), of the array's type.
+    pub fn array(name: &str, array: ArrayRef) -> Column {
+        Column {
+            field: Field::new(name, array.data_type().clone(), true),
+            array,
+        }
+    }
+
     pub fn utf8<'a>(name: &str, values: impl IntoIterator<Item = Option<&'a str>>) -> Column {
         let mut b = StringBuilder::new();
         for v in values {
