@@ -207,7 +207,7 @@ impl DropSink {
     /// Rows per batch sent: small enough (64 KiB) to come from the allocator's free
     /// lists; at 8,192 rows each batch was a fresh mapping, its pages faulted in and
     /// given back, a sixth of the writer's time.
-    const BATCH: usize = 1024;
+    pub const BATCH: usize = 1024;
 
     /// A sink sending to `tx`.
     pub fn channel(tx: crossbeam_channel::Sender<Vec<DropRow>>) -> DropSink {

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::bursts::bursts_batch;
 use crate::captures::{states_batch, timewait_batch};
 use crate::config::{RunConfig, format_tz};
+use crate::drop_window::DropSink;
 use crate::drops::{DropRow, drops_batch};
 use crate::findings::findings_batch;
 use crate::incident::{Headline, Incident, headline};
@@ -318,7 +319,11 @@ pub fn write_all(
         let drops_path = dir.join("drops.parquet");
         // The names drop rows' `source` indices point to, as the incident counts them.
         let names: Vec<&str> = result.streams().map(|s| s.name.as_str()).collect();
-        let (drop_tx, drop_rx) = crossbeam_channel::bounded::<Vec<DropRow>>(4);
+        // Room for the rows of a whole slice the writer encodes at once: with room for a
+        // few batches only, the attribution stopped each time the writer encoded a slice,
+        // and the two took turns on one core for the run's last seconds.
+        let slice_batches = table::BATCH_ROWS.div_ceil(DropSink::BATCH);
+        let (drop_tx, drop_rx) = crossbeam_channel::bounded::<Vec<DropRow>>(slice_batches);
         let (inc, sockets_written, drops_written) = std::thread::scope(|scope| {
             let writer = scope.spawn(|| {
                 let rows = drop_rx.into_iter().flatten().map(Ok);
