@@ -72,6 +72,30 @@ impl InOrder {
     }
 }
 
+/// What the incident counts of every end: the duration histogram and the short ends per
+/// layer.
+#[derive(Default)]
+struct Tally {
+    histogram: Histogram,
+    short: std::collections::BTreeMap<Layer, u64>,
+}
+
+impl Tally {
+    fn add(&mut self, end: &EndView, short_ms: f64) {
+        self.histogram.add(end);
+        if end.duration_ms.is_some_and(|d| d < short_ms) {
+            *self.short.entry(end.layer).or_default() += 1;
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.histogram.merge(other.histogram);
+        for (layer, n) in other.short {
+            *self.short.entry(layer).or_default() += n;
+        }
+    }
+}
+
 /// TIME_WAIT utilization from which a capture's group is a `port_exhaustion` finding.
 pub const EXHAUSTION_UTILIZATION: f64 = 0.9;
 
@@ -111,24 +135,35 @@ impl<'r> Incident<'r> {
         // (in memory for an ordinary run, by sorted runs in a temporary file for tens of
         // millions). At 50 GB, writing and sorting every key had been a fifth of the
         // incident's time.
+        //
+        // A source whose ends the pass saw come in time order (all but the bench's Traefik
+        // log) is not read here at all: the rule would take every end, so the merge's read
+        // of them is the only one, and counts them for the histogram too.
         let short_ms = config.analysis.short_ms as f64;
-        let mut histogram = Histogram::default();
-        let mut short: std::collections::BTreeMap<Layer, u64> = Default::default();
+        let mut tally = Tally::default();
         let mut keys: SortedSpill<ByTime> = SortedSpill::default();
-        let mut in_order: Vec<(usize, InOrder)> = Vec::new();
+        // Each source read again at the merge, its rule, and whether that read counts its
+        // ends (they were not read here).
+        let mut in_order: Vec<(usize, InOrder, bool)> = Vec::new();
         let mut others = false;
         let mut ord = 0u64;
+        let proxies_or_dispatch = [Layer::Dispatch, Layer::Traefik, Layer::Nginx];
         for (source, ends) in sockets.iter().enumerate() {
+            if ends.in_time_order() {
+                others |= ends.has_timed(&proxies_or_dispatch);
+                if !ends.is_empty() {
+                    in_order.push((source, InOrder::new(ord), true));
+                }
+                ord += ends.len();
+                continue;
+            }
             let mut run = InOrder::new(ord);
             ends.visit(|bytes| {
                 let end = EndView::read_without_text(bytes)
                     .ok_or("a socket end that does not read back")?;
-                histogram.add(&end);
-                if end.duration_ms.is_some_and(|d| d < short_ms) {
-                    *short.entry(end.layer).or_default() += 1;
-                }
+                tally.add(&end, short_ms);
                 if let Some(key) = EndKey::of(&end, ord, source as u32) {
-                    others |= matches!(key.layer, Layer::Dispatch | Layer::Traefik | Layer::Nginx);
+                    others |= proxies_or_dispatch.contains(&key.layer);
                     if !run.takes(&key) {
                         keys.push(ByTime(key));
                     }
@@ -138,12 +173,11 @@ impl<'r> Incident<'r> {
             })
             .map_err(|e| format!("{}: {e}", names[source]))?;
             if run.taken > 0 {
-                in_order.push((source, run));
+                in_order.push((source, run, false));
             }
         }
         let unsorted = keys.lost();
         let spill_error = keys.error().map(str::to_string);
-        let histogram = histogram.rows();
         let cloudflared_present = sources.iter().any(|s| {
             s.stats.payload_records[Payload::Cloudflared as usize]
                 + s.stats.payload_records[Payload::CloudflaredJson as usize]
@@ -182,6 +216,8 @@ impl<'r> Incident<'r> {
         let states = state_rows(&captures);
         // The two costly derivations are independent: on the caller's thread pool they run
         // side by side (rayon::join runs them one after the other outside a pool).
+        // What the merge's reads count, one tally per source read again.
+        let mut tallies: Vec<Tally> = in_order.iter().map(|_| Tally::default()).collect();
         let (drops, timewait) = rayon::join(
             || -> Result<_, String> {
                 let cx = DropContext {
@@ -200,7 +236,8 @@ impl<'r> Incident<'r> {
                 // rest: the same rule picks the same ends.
                 let streams: Vec<KeyStream<'_, ByTime>> = in_order
                     .iter()
-                    .map(|&(source, ref run)| {
+                    .zip(tallies.iter_mut())
+                    .map(|(&(source, ref run, counts), tally)| {
                         let mut again = InOrder::new(run.first_ord);
                         let mut ord = run.first_ord;
                         let name = names[source];
@@ -208,6 +245,9 @@ impl<'r> Incident<'r> {
                             let end = EndView::read_without_text(bytes).ok_or_else(|| {
                                 format!("{name}: a socket end that does not read back")
                             })?;
+                            if counts {
+                                tally.add(&end, short_ms);
+                            }
                             let key = EndKey::of(&end, ord, source as u32);
                             ord += 1;
                             Ok(key.filter(|k| again.takes(k)).map(ByTime))
@@ -223,6 +263,9 @@ impl<'r> Incident<'r> {
             || timewait_rows(&captures, port_range),
         );
         let (drops, verdicts) = drops?;
+        for t in tallies {
+            tally.merge(t);
+        }
         for t in &timewait {
             if let Some(u) = t.utilization.filter(|u| *u >= EXHAUSTION_UTILIZATION) {
                 findings.push(FindingRow {
@@ -264,8 +307,8 @@ impl<'r> Incident<'r> {
         Ok(Incident {
             bursts,
             names,
-            histogram,
-            short: short.into_iter().collect(),
+            histogram: tally.histogram.rows(),
+            short: tally.short.into_iter().collect(),
             drops,
             verdicts,
             unsorted,

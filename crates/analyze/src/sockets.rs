@@ -505,6 +505,54 @@ pub struct SocketEnds {
     /// Streaming request ids: open (first time seen) or ended (later end lines of the same
     /// id are the same end).
     streams: RecentIds<Stream>,
+    /// Whether the ends' times rise, as they arrive.
+    order: TimeOrder,
+}
+
+/// Whether a source's ends with a time come in time order (each no earlier than the one
+/// before, in the order [`SocketEnds::visit`] gives them), kept as they arrive: the incident
+/// reads the ends of such a source once instead of twice. It may say no for ends that do
+/// rise (a merge that drops a streaming end compares with that end's time), never yes for
+/// ends that do not.
+#[derive(Clone, Copy, Debug)]
+struct TimeOrder {
+    first: Option<Micros>,
+    last: Option<Micros>,
+    rising: bool,
+    /// Layers with an end with a time (bit `1 << Layer as u8`).
+    layers: u8,
+}
+
+impl Default for TimeOrder {
+    fn default() -> TimeOrder {
+        TimeOrder {
+            first: None,
+            last: None,
+            rising: true,
+            layers: 0,
+        }
+    }
+}
+
+impl TimeOrder {
+    fn see(&mut self, ts: Micros, layer: Layer) {
+        self.rising &= self.last.is_none_or(|last| last <= ts);
+        self.first.get_or_insert(ts);
+        self.last = Some(ts);
+        self.layers |= 1 << layer as u8;
+    }
+
+    /// The ends of `later` come after these.
+    fn then(&mut self, later: &TimeOrder) {
+        self.rising &= later.rising
+            && match (self.last, later.first) {
+                (Some(last), Some(first)) => last <= first,
+                _ => true,
+            };
+        self.first = self.first.or(later.first);
+        self.last = later.last.or(self.last);
+        self.layers |= later.layers;
+    }
 }
 
 /// What is known of a streaming request id.
@@ -737,6 +785,9 @@ impl SocketEnds {
 
     /// Encode `end` into the part; where its frame is.
     fn push(&mut self, end: &EndView) -> std::ops::Range<usize> {
+        if let Some(ts) = end.ts {
+            self.order.see(ts, end.layer);
+        }
         let start = self.part.len();
         spill::frame_with(&mut self.part, |out| end.encode(out));
         self.part_rows += 1;
@@ -785,6 +836,23 @@ impl SocketEnds {
         self.ends.iter().chain(spill::decode_frames(&self.part))
     }
 
+    /// Whether the ends with a time come in time order as [`Self::visit`] reads them (each
+    /// no earlier than the one before). Known from the ends' arrival; a "no" may be wrong
+    /// (see `TimeOrder`), a "yes" is not.
+    pub fn in_time_order(&self) -> bool {
+        // Ends the temporary file did not take are not read back: say nothing of the rest.
+        self.order.rising && self.ends.lost() == 0
+    }
+
+    /// Whether an end with a time of one of `layers` arrived: exactly whether one is kept
+    /// (when [`Self::in_time_order`]) for every layer but the streaming server's, whose
+    /// later end lines of a request are dropped when parts merge.
+    pub fn has_timed(&self, layers: &[Layer]) -> bool {
+        layers
+            .iter()
+            .any(|&l| self.order.layers & (1 << l as u8) != 0)
+    }
+
     /// Ends kept.
     pub fn len(&self) -> u64 {
         self.ends.len() + self.part_rows as u64
@@ -816,6 +884,10 @@ impl SocketEnds {
         if let Some(e) = other.ends.error() {
             self.ends.note_lost(other.ends.lost(), e.to_string());
         }
+        // The part's ends go into `ends`, read before a part of our own (none, when parts
+        // are merged into their source as the pipeline does): then the order is unknown.
+        self.order.rising &= self.part_rows == 0;
+        self.order.then(&other.order);
         let SocketEnds {
             mut part,
             part_rows,
@@ -1053,6 +1125,19 @@ impl Histogram {
                 g.0[i] += 1;
             }
             None => g.1 += 1,
+        }
+    }
+
+    /// Add the ends `other` counted.
+    pub fn merge(&mut self, other: Histogram) {
+        for (ours, theirs) in self.groups.iter_mut().zip(other.groups) {
+            for (cause, (buckets, unknown)) in theirs {
+                let g = ours.entry(cause).or_default();
+                for (a, b) in g.0.iter_mut().zip(buckets) {
+                    *a += b;
+                }
+                g.1 += unknown;
+            }
         }
     }
 
@@ -1399,6 +1484,63 @@ mod tests {
             let got: Vec<_> = all(&s).iter().map(|e| (e.offset, e.duration_ms)).collect();
             proptest::prop_assert_eq!(got, streaming_reference(&lines));
         }
+    }
+
+    proptest::proptest! {
+        /// "In time order" is never said of ends whose times do not rise as they are read
+        /// (streaming ends, some dropped when parts merge, spilled past four), and is said
+        /// of every cutting of lines whose times rise.
+        #[test]
+        fn time_order_is_never_claimed_wrongly(
+            lines in proptest::collection::vec((0i64..50_000_000, 0usize..12, 0u8..4), 0..80),
+            cuts in proptest::collection::vec(0usize..80, 0..6),
+            sorted in proptest::bool::ANY,
+        ) {
+            let mut lines = lines;
+            if sorted {
+                lines.sort_by_key(|l| l.0);
+            }
+            let s = streaming_ends(&lines, &cuts, 1000);
+            let times: Vec<Micros> = all(&s).iter().filter_map(|e| e.ts).collect();
+            if s.in_time_order() {
+                proptest::prop_assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+            }
+            if sorted {
+                proptest::prop_assert!(s.in_time_order());
+            }
+        }
+    }
+
+    /// Dispatch ends (never dropped): in order or not as their times say, across parts,
+    /// and their layer known.
+    #[test]
+    fn time_order_of_dispatch_ends_across_parts() {
+        let ends = |times: &[i64]| {
+            let mut merged = SocketEnds::with_hold(2);
+            for (i, chunk) in times.chunks(2).enumerate() {
+                let mut part = SocketEnds::with_hold(2);
+                for (j, &t) in chunk.iter().enumerate() {
+                    let line = "ws close dur_ms=10 cause=downstream_closed user=u";
+                    feed(
+                        &mut part,
+                        Some(t * 1_000_000),
+                        (i * 2 + j) as u64,
+                        line.as_bytes(),
+                    );
+                }
+                merged.merge(part);
+            }
+            merged
+        };
+        let rising = ends(&[1, 2, 2, 5, 9]);
+        assert_eq!(rising.len(), 5);
+        assert!(rising.in_time_order());
+        assert!(rising.has_timed(&[Layer::Dispatch]));
+        assert!(!rising.has_timed(&[Layer::Traefik, Layer::Nginx]));
+        // Out of order within a part, and across the boundary of two.
+        assert!(!ends(&[3, 1, 4, 5]).in_time_order());
+        assert!(!ends(&[1, 4, 3, 5]).in_time_order());
+        assert!(ends(&[]).in_time_order());
     }
 
     /// Far more streams than the ids remembered, among a flood of ids that never end (the
