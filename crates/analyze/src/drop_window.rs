@@ -575,21 +575,24 @@ mod tests {
         }
     }
 
-    /// Ends hours apart go through the window one at a time: what is let go is never
-    /// needed again, and a long run holds a few ends, not all of them.
+    /// No bursts or markers, `--short-ms` and `--skew` at their defaults.
+    fn plain_cx(counts: &BurstCounts, cloudflared_present: bool) -> DropContext<'_> {
+        DropContext {
+            short_ms: 120_000.0,
+            skew_us: S,
+            bursts: &[],
+            counts,
+            markers: &[],
+            cloudflared_present,
+        }
+    }
+
     /// Rows at the same time come by source (in `sources.parquet` order), then by offset as
     /// a number: `a@99` before `a@100` (text order would have it the other way round).
     #[test]
     fn rows_at_one_time_are_in_source_then_offset_order() {
         let counts = BurstCounts::default();
-        let cx = DropContext {
-            short_ms: 120_000.0,
-            skew_us: S,
-            bursts: &[],
-            counts: &counts,
-            markers: &[],
-            cloudflared_present: false,
-        };
+        let cx = plain_cx(&counts, false);
         let at = |offset: u64| SocketEnd {
             offset,
             ..end(4, 5 * S, Some(500), 0, None)
@@ -602,17 +605,12 @@ mod tests {
         }
     }
 
+    /// Ends hours apart go through the window one at a time: what is let go is never
+    /// needed again, and a long run holds a few ends, not all of them.
     #[test]
     fn the_window_lets_old_ends_go() {
         let counts = BurstCounts::default();
-        let cx = DropContext {
-            short_ms: 120_000.0,
-            skew_us: S,
-            bursts: &[],
-            counts: &counts,
-            markers: &[],
-            cloudflared_present: true,
-        };
+        let cx = plain_cx(&counts, true);
         let mut a = Attribution::new(&cx, true);
         let mut most = 0;
         for i in 0..10_000i64 {

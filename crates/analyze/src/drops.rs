@@ -29,6 +29,7 @@
 use coroner_parse::timestamp::Micros;
 
 use crate::bursts::{BurstCounts, BurstRow};
+use crate::digits::push_decimal_str;
 use crate::sockets::{EndView, Layer, SocketRow};
 use crate::spill::{self, Reader, Record};
 use crate::table::{self, Column, Layout};
@@ -139,7 +140,7 @@ impl DropRow {
             }
             out.push_str(names.get(source as usize).copied().unwrap_or("?"));
             out.push('@');
-            push_decimal(offset, out);
+            push_decimal_str(offset, out);
         }
     }
 
@@ -151,24 +152,6 @@ impl DropRow {
             layer_set: self.layer_set,
             evidence: self.evidence(names).into_boxed_str(),
         }
-    }
-}
-
-/// `n` in decimal, as `{n}` formats it, without the formatting machinery: this runs for
-/// every line of every drop (millions in a large bundle), twice.
-fn push_decimal(mut n: u64, out: &mut String) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(char::from(d));
     }
 }
 
@@ -583,18 +566,6 @@ pub fn drops_batch(rows: &[DropRow], names: &[&str]) -> Result<arrow_array::Reco
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn push_decimal_formats_as_display() {
-        let mut cases = vec![0, 1, 9, 10, 99, 100, 12345, u64::MAX, u64::MAX - 1];
-        cases.extend((0..64).map(|k| 1u64 << k));
-        cases.extend((1..20).map(|k| 10u64.pow(k) - 1));
-        for n in cases {
-            let mut s = String::from("x");
-            super::push_decimal(n, &mut s);
-            assert_eq!(s, format!("x{n}"));
-        }
-    }
-
     use super::*;
     use crate::sockets::SocketEnd;
 

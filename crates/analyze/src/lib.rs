@@ -20,6 +20,7 @@ pub mod analyses;
 pub mod bursts;
 pub mod captures;
 pub mod config;
+mod digits;
 pub mod drop_window;
 pub mod drops;
 pub mod event;
