@@ -23,7 +23,7 @@
 //! reference). Memory: the ends of 4M of time (16 s at the default skew), the drops of
 //! the last 3M waiting to be written in order, and the run's rows in a [`Spill`].
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 
 use coroner_parse::timestamp::Micros;
 
@@ -134,20 +134,20 @@ impl Pool {
 
 /// Where a drop waits until every drop before it exists, in the table's order
 /// ([`DropRow::table_order`]).
-type Pending = BTreeMap<InOrder, ()>;
+type Pending = BTreeSet<Waiting>;
 
 /// A drop row ordered as the table is, then by the reference's order of creation (pass,
 /// anchor): two ends on one line would otherwise make two rows one key. (The evidence had
 /// been the key, spelled out as a string for every drop: an allocation, and a string
 /// comparison per step of the map.)
-struct InOrder {
+struct Waiting {
     row: DropRow,
     pass: u8,
     anchor: u64,
 }
 
-impl Ord for InOrder {
-    fn cmp(&self, other: &InOrder) -> std::cmp::Ordering {
+impl Ord for Waiting {
+    fn cmp(&self, other: &Waiting) -> std::cmp::Ordering {
         self.row
             .table_order(&other.row)
             .then(self.pass.cmp(&other.pass))
@@ -155,19 +155,19 @@ impl Ord for InOrder {
     }
 }
 
-impl PartialOrd for InOrder {
-    fn partial_cmp(&self, other: &InOrder) -> Option<std::cmp::Ordering> {
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Waiting) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl PartialEq for InOrder {
-    fn eq(&self, other: &InOrder) -> bool {
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Waiting) -> bool {
         self.cmp(other).is_eq()
     }
 }
 
-impl Eq for InOrder {}
+impl Eq for Waiting {}
 
 /// The drop attribution of a run, fed its ends in time order ([`ByTime`]).
 pub struct Attribution<'a> {
@@ -335,11 +335,12 @@ impl<'a> Attribution<'a> {
             self.edge_only(c);
         }
         // Every drop before the slowest pass exists: write those in order.
-        while let Some(entry) = self.pending.first_entry() {
-            if limit3.is_some_and(|l| entry.key().row.ts >= l) {
-                break;
-            }
-            let (InOrder { row, .. }, ()) = entry.remove_entry();
+        while self
+            .pending
+            .first()
+            .is_some_and(|first| limit3.is_none_or(|l| first.row.ts < l))
+        {
+            let row = self.pending.pop_first().expect("a first one was seen").row;
             self.verdicts[row.verdict_index()] += 1;
             self.rows.push(row);
         }
@@ -432,7 +433,7 @@ impl<'a> Attribution<'a> {
     fn emit(&mut self, group: &[EndKey], pass: u8) {
         if let Some(row) = verdict(group, self.cx, &self.bursts, self.others) {
             let anchor = group[0].ord;
-            self.pending.insert(InOrder { row, pass, anchor }, ());
+            self.pending.insert(Waiting { row, pass, anchor });
         }
     }
 }

@@ -127,7 +127,7 @@ impl<'r> Incident<'r> {
         }
         let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
         let sockets: Vec<&SocketEnds> = sources.iter().map(|s| &s.analyses.sockets).collect();
-        // One read of every end: the histogram, the short counts, and the keys drop
+        // The ends are read for the histogram, the short counts, and the keys drop
         // attribution lines up, in time order. Most of a source's ends come in time order
         // already (every layer but Traefik stamps a connection's end when it logs it):
         // those (each end no earlier than the last such one, `InOrder`) are read again
@@ -214,10 +214,10 @@ impl<'r> Incident<'r> {
             .collect();
         let port_range = sources.iter().find_map(|s| s.analyses.port_range);
         let states = state_rows(&captures);
-        // The two costly derivations are independent: on the caller's thread pool they run
-        // side by side (rayon::join runs them one after the other outside a pool).
         // What the merge's reads count, one tally per source read again.
         let mut tallies: Vec<Tally> = in_order.iter().map(|_| Tally::default()).collect();
+        // The two costly derivations are independent: on the caller's thread pool they run
+        // side by side (rayon::join runs them one after the other outside a pool).
         let (drops, timewait) = rayon::join(
             || -> Result<_, String> {
                 let cx = DropContext {
