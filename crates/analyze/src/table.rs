@@ -31,10 +31,10 @@ pub const REPORT_VERSION: &str = "1";
 /// A dictionary is right for a few repeated values (names, verdicts, states). For values
 /// that are mostly distinct it is wrong twice: the writer hashes and interns each one until
 /// the dictionary overflows (1 MiB, per row group), then writes the rest of the row group's
-/// values plain, for zstd to find what the encoding could have said. On the
-/// socket ends of a 5 GB bundle, the layouts below write `sockets.parquet` in 0.45 s instead
-/// of 0.67 s and 40 MB instead of 48; `drops.parquet` in 0.15 s instead of 0.22 (README,
-/// "Session 23").
+/// values plain, for zstd to find what the encoding could have said. On the 5 GB bench
+/// bundle the layouts below make `sockets.parquet` 41 MB instead of 48 and `drops.parquet`
+/// 6.6 MB instead of 8.0, and the tables after the pass quicker to write (README, "What
+/// session 23 changed").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// A few distinct values, each row an index into a dictionary page. The default.
