@@ -239,6 +239,8 @@ impl Addr<'_> {
                 let h = strip_host(t);
                 if h == b"*" {
                     IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+                } else if let Some(v4) = dotted_quad(h) {
+                    IpAddr::V4(v4)
                 } else {
                     // Only the short address slice is checked, never the whole line.
                     std::str::from_utf8(h).ok()?.parse::<IpAddr>().ok()?
@@ -247,6 +249,31 @@ impl Addr<'_> {
         };
         Some(ip.to_canonical())
     }
+}
+
+/// An IPv4 address in the spelling every capture tool prints (four decimal octets, none
+/// with a leading zero), read without the general parser, which was most of the time spent
+/// on a netstat row's two addresses; `None` for anything else, which goes to `std`'s
+/// parser. What this accepts, `std` reads as the same address (a test holds the two
+/// together).
+fn dotted_quad(h: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = h.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let digits = parts.next()?;
+        if digits.is_empty() || digits.len() > 3 || (digits.len() > 1 && digits[0] == b'0') {
+            return None;
+        }
+        let mut value: u16 = 0;
+        for &d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u16::from(d - b'0');
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 /// `[fe80::1]%eth0` / `fe80::1%eth0` / `[::1]` to the bare address text.
@@ -571,5 +598,62 @@ mod tests {
         assert_eq!(parse_hex(b"0100007F"), Some(0x0100_007F));
         assert_eq!(parse_hex(b"11112222333344445"), None);
         assert_eq!(ipv4_from_word(0x0100_007F), Ipv4Addr::LOCALHOST);
+    }
+
+    /// The hand reading of an IPv4 address never disagrees with `std`'s: whatever it
+    /// accepts, `std` reads as the same address (what it declines goes to `std` anyway).
+    #[test]
+    fn dotted_quad_agrees_with_std() {
+        let std_v4 = |t: &[u8]| std::str::from_utf8(t).ok()?.parse::<Ipv4Addr>().ok();
+        for t in [
+            &b"10.0.4.21"[..],
+            b"0.0.0.0",
+            b"255.255.255.255",
+            b"192.0.2.1",
+        ] {
+            assert_eq!(dotted_quad(t), std_v4(t), "{t:?}");
+            assert!(dotted_quad(t).is_some());
+        }
+        for t in [
+            &b"256.0.0.1"[..],
+            b"01.2.3.4",
+            b"1.2.3",
+            b"1.2.3.4.5",
+            b"1..2.3",
+            b"1.2.3.4 ",
+            b"",
+            b"1000.1.1.1",
+            b"::1",
+            b"1.2.3.-4",
+        ] {
+            assert_eq!(dotted_quad(t), None, "{t:?}");
+        }
+        // Every octet value, each spelling with leading zeros among them.
+        for v in 0..1000u32 {
+            for t in [
+                format!("{v}.1.2.3"),
+                format!("1.2.3.{v:03}"),
+                format!("{v:02}.0.0.0"),
+            ] {
+                if let Some(ip) = dotted_quad(t.as_bytes()) {
+                    assert_eq!(Some(ip), std_v4(t.as_bytes()), "{t}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn dotted_quad_accepts_only_what_std_reads_alike(t in "[0-9.:a ]{0,17}") {
+            if let Some(ip) = dotted_quad(t.as_bytes()) {
+                proptest::prop_assert_eq!(Some(ip), t.parse::<Ipv4Addr>().ok());
+            }
+        }
+
+        #[test]
+        fn dotted_quad_reads_every_canonical_address(bits in proptest::prelude::any::<u32>()) {
+            let ip = Ipv4Addr::from_bits(bits);
+            proptest::prop_assert_eq!(dotted_quad(ip.to_string().as_bytes()), Some(ip));
+        }
     }
 }
