@@ -640,21 +640,40 @@ pub fn timewait_rows(
     let mut rows = Vec::new();
     for &(name, _, counts) in captures {
         let (kept, mut folded) = counts.kept();
-        let (text, mut listed) = render_groups(&kept);
-        let room = if folded > 0 || listed.len() > MAX_ROWS {
-            MAX_ROWS - 1
-        } else {
-            MAX_ROWS
+        let room = |listed: usize, folded: u64| {
+            if folded > 0 || listed > MAX_ROWS {
+                MAX_ROWS - 1
+            } else {
+                MAX_ROWS
+            }
         };
-        // Only the rows that make the table are sorted: a capture can keep 100,000 groups.
-        let order = |a: &RenderedRow, b: &RenderedRow| {
-            b.n.cmp(&a.n).then_with(|| text.key(a).cmp(&text.key(b)))
+        // The rows that make the table, in its order; the sockets of the others folded.
+        let (text, listed) = match ipv4_groups(&kept) {
+            // Nearly every capture: ordered by numbers, and only the rows kept rendered (a
+            // capture can keep 100,000 groups, most of them tied at one socket each).
+            Some(mut groups) => {
+                let room = room(groups.len(), folded);
+                folded += keep_first(
+                    &mut groups,
+                    room,
+                    |g| g.n,
+                    |a, b| b.n.cmp(&a.n).then(a.text_order.cmp(&b.text_order)),
+                );
+                let kept: Vec<(&GroupKey, u64)> = groups.iter().map(|g| (g.key, g.n)).collect();
+                render_groups(&kept)
+            }
+            None => {
+                let (text, mut listed) = render_groups(&kept);
+                let room = room(listed.len(), folded);
+                folded += keep_first(
+                    &mut listed,
+                    room,
+                    |r| r.n,
+                    |a, b| b.n.cmp(&a.n).then_with(|| text.key(a).cmp(&text.key(b))),
+                );
+                (text, listed)
+            }
         };
-        if listed.len() > room {
-            listed.select_nth_unstable_by(room, order);
-            folded += listed.drain(room..).map(|r| r.n).sum::<u64>();
-        }
-        listed.sort_unstable_by(order);
         rows.extend(listed.iter().map(|r| TimewaitRow {
             capture: name.to_string(),
             local_addr: String::from_utf8_lossy(text.local(r)).into_owned(),
@@ -675,6 +694,87 @@ pub fn timewait_rows(
         }
     }
     rows
+}
+
+/// Keep the first `room` of `rows` by `order`, sorted; the rest are dropped and their
+/// counts (`n`) returned. Only the rows kept are sorted.
+fn keep_first<T>(
+    rows: &mut Vec<T>,
+    room: usize,
+    n: impl Fn(&T) -> u64,
+    mut order: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) -> u64 {
+    let mut folded = 0;
+    if rows.len() > room {
+        rows.select_nth_unstable_by(room, &mut order);
+        folded = rows.drain(room..).map(|r| n(&r)).sum();
+    }
+    rows.sort_unstable_by(order);
+    folded
+}
+
+/// A kept IPv4 group with the order of its rendered text.
+struct Ipv4Group<'k> {
+    key: &'k GroupKey,
+    n: u64,
+    text_order: u128,
+}
+
+/// The kept groups with [`text_order`] each when every one is a [`GroupKey::V4`] (each
+/// renders uniquely then, so no two add up); `None` otherwise.
+fn ipv4_groups<'k>(kept: &[(&'k GroupKey, u64)]) -> Option<Vec<Ipv4Group<'k>>> {
+    kept.iter()
+        .map(|&(key, n)| match key {
+            GroupKey::V4(bits) => Some(Ipv4Group {
+                key,
+                n,
+                text_order: text_order(*bits),
+            }),
+            GroupKey::Other(_) => None,
+        })
+        .collect()
+}
+
+/// A number whose order is the order of a [`GroupKey::V4`]'s table text (`local`, then
+/// `remote` as `a.b.c.d:port`), compared as bytes: `10.0.4.21` before `10.0.4.3`, and
+/// `10.0.4.30:6379` before `10.0.4.3:6379`.
+///
+/// Each decimal digit is a symbol of 4 bits (`1 + digit`), every octet and the port padded
+/// to a fixed width, so that the texts compare position by position. The pad stands for
+/// what follows a number that ends early: a `.` (or the end of `local`), which is below
+/// every digit (pad 0); after the remote's last octet a `:`, above every digit (pad 11);
+/// after the port the end of the text (pad 0). Twelve symbols for `local`, twelve for the
+/// remote address and five for the port: 116 bits.
+fn text_order(bits: u128) -> u128 {
+    fn number(mut acc: u128, n: u32, width: u32, pad: u128) -> u128 {
+        let len = match n {
+            0..=9 => 1,
+            10..=99 => 2,
+            100..=999 => 3,
+            1000..=9999 => 4,
+            _ => 5,
+        };
+        let mut div = 10u32.pow(len - 1);
+        for _ in 0..len {
+            acc = acc << 4 | u128::from(1 + n / div % 10);
+            div /= 10;
+        }
+        for _ in len..width {
+            acc = acc << 4 | pad;
+        }
+        acc
+    }
+    let port = (bits >> 64) as u16;
+    let remote = ((bits >> 32) as u32).to_be_bytes();
+    let local = (bits as u32).to_be_bytes();
+    let mut acc = 0u128;
+    for octet in local {
+        acc = number(acc, u32::from(octet), 3, 0);
+    }
+    for (i, octet) in remote.into_iter().enumerate() {
+        acc = number(acc, u32::from(octet), 3, if i == 3 { 11 } else { 0 });
+    }
+    number(acc, u32::from(port), 5, 0)
 }
 
 /// `capture, captured_at, state, count`.
@@ -1168,8 +1268,118 @@ mod tests {
         rows
     }
 
+    /// The rendered text of an IPv4 group, as the table writes it.
+    fn v4_text(bits: u128) -> (String, String) {
+        let (text, rows) = render_groups(&[(&GroupKey::V4(bits), 1)]);
+        let r = rows[0];
+        (
+            String::from_utf8(text.local(&r).to_vec()).unwrap(),
+            String::from_utf8(text.remote(&r).to_vec()).unwrap(),
+        )
+    }
+
+    fn v4_bits(local: [u8; 4], remote: [u8; 4], port: u16) -> u128 {
+        match GroupKey::new(Parts {
+            remote_port: Port::Num(port),
+            remote: Host::Ip(IpAddr::V4(remote.into())),
+            local: Host::Ip(IpAddr::V4(local.into())),
+        }) {
+            GroupKey::V4(bits) => bits,
+            GroupKey::Other(_) => unreachable!("an IPv4 group"),
+        }
+    }
+
+    #[test]
+    fn text_order_known_pairs() {
+        let a = v4_bits([10, 0, 4, 21], [10, 0, 4, 3], 6379);
+        let b = v4_bits([10, 0, 4, 21], [10, 0, 4, 30], 6379);
+        let c = v4_bits([10, 0, 4, 3], [10, 0, 4, 3], 6379);
+        let d = v4_bits([10, 0, 4, 21], [10, 0, 4, 3], 443);
+        // 10.0.4.30:6379 < 10.0.4.3:6379 (':' sorts after digits); 10.0.4.21 < 10.0.4.3;
+        // port 443 < 6379 by its first digit.
+        assert!(text_order(b) < text_order(a));
+        assert!(text_order(a) < text_order(c));
+        assert!(text_order(d) < text_order(a));
+        assert_eq!(v4_text(b).1, "10.0.4.30:6379");
+        // Every pair of a set whose texts share long prefixes and differ in widths.
+        let locals = [[10, 0, 4, 3], [10, 0, 4, 30], [10, 0, 4, 21], [1, 0, 4, 3]];
+        let remotes = [
+            [10, 0, 4, 3],
+            [10, 0, 4, 30],
+            [1, 0, 4, 3],
+            [10, 0, 40, 3],
+            [100, 0, 4, 3],
+        ];
+        let mut keys = Vec::new();
+        for l in locals {
+            for r in remotes {
+                for p in [6379, 63, 637, 443, 8, 65535, 0] {
+                    keys.push(v4_bits(l, r, p));
+                }
+            }
+        }
+        for &a in &keys {
+            for &b in &keys {
+                assert_eq!(
+                    text_order(a).cmp(&text_order(b)),
+                    v4_text(a).cmp(&v4_text(b)),
+                    "{:?} {:?}",
+                    v4_text(a),
+                    v4_text(b)
+                );
+            }
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// The number that orders IPv4 groups orders them as their text: octets and ports
+        /// of every width (1, 2, 3 digits; 1 to 5) and many ties on a common prefix.
+        #[test]
+        fn text_order_is_the_text_order(
+            a in (proptest::array::uniform4(0usize..8), proptest::array::uniform4(0usize..8), 0usize..8),
+            b in (proptest::array::uniform4(0usize..8), proptest::array::uniform4(0usize..8), 0usize..8),
+        ) {
+            const OCTET: [u8; 8] = [0, 1, 3, 10, 21, 30, 200, 255];
+            const PORT: [u16; 8] = [0, 8, 80, 443, 6379, 8080, 40000, 65535];
+            let bits = |(l, r, p): ([usize; 4], [usize; 4], usize)| {
+                v4_bits(l.map(|i| OCTET[i]), r.map(|i| OCTET[i]), PORT[p])
+            };
+            let (a, b) = (bits(a), bits(b));
+            proptest::prop_assert_eq!(text_order(a).cmp(&text_order(b)), v4_text(a).cmp(&v4_text(b)));
+        }
+
+        /// IPv4 captures (the ordering by numbers) make the plain rule's rows, ties at the
+        /// cut included: many groups of one socket, a few larger.
+        #[test]
+        fn ipv4_captures_equal_the_plain_rule(
+            rows in proptest::collection::vec((0usize..4, 0usize..8, 0usize..8, 0usize..5), 0..3_000),
+            cap in 1usize..3_000,
+        ) {
+            // Up to 1,280 groups: more than a table's rows, so the cut falls among ties.
+            const LOCAL: [&str; 4] = ["10.0.4.3", "10.0.4.30", "10.0.4.21", "192.0.2.7"];
+            const OCTET: [u8; 8] = [0, 1, 3, 10, 21, 30, 200, 255];
+            const PORT: [&str; 5] = ["6379", "443", "3", "8", "40000"];
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|&(l, x, y, p)| {
+                    format!(
+                        "tcp        0      0 {}:40000         10.0.{}.{}:{}          TIME_WAIT  ",
+                        LOCAL[l], OCTET[x], OCTET[y], PORT[p]
+                    )
+                })
+                .collect();
+            let mut c = CaptureCounts::with_group_cap(cap);
+            for l in &lines {
+                c.observe_line(Envelope::Netstat, l.as_bytes());
+            }
+            let got: Vec<(String, String, u64)> = timewait_rows(&[("x", None, &c)], None)
+                .into_iter()
+                .map(|r| (r.local_addr, r.remote, r.time_wait))
+                .collect();
+            proptest::prop_assert_eq!(got, naive_rows(&lines, cap));
+        }
+
         /// Any cap, any cutting into chunks, any merge order: the kept groups, their counts
         /// and the rows are the plain rule's. Addresses and ports come from small sets so
         /// keys repeat, with host and service names among them (kept as written, and so
