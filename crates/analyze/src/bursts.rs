@@ -68,6 +68,19 @@ impl BurstCounts {
         }
     }
 
+    /// The seconds (Unix, ascending, each once) in which any of `signatures` matched.
+    pub fn seconds_of(&self, signatures: &[usize]) -> Vec<i64> {
+        let mut seconds: Vec<i64> = self
+            .seconds
+            .iter()
+            .filter(|&(&(g, _), &n)| n > 0 && signatures.contains(&(g as usize)))
+            .map(|(&(_, s), _)| s)
+            .collect();
+        seconds.sort_unstable();
+        seconds.dedup();
+        seconds
+    }
+
     /// Matches of any of `signatures` in the second that holds `ts`.
     pub fn count_at(&self, signatures: &[usize], ts: Micros) -> u64 {
         let s = ts.div_euclid(SEC);

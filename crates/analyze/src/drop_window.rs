@@ -28,7 +28,8 @@ use std::collections::{BTreeSet, VecDeque};
 use coroner_parse::timestamp::Micros;
 
 use crate::drops::{
-    BurstSeconds, DropContext, DropRow, EndKey, VERDICT_NAMES, proxy_score, refused, verdict,
+    BurstSeconds, DropContext, DropRow, EndKey, MarkerSeconds, VERDICT_NAMES, proxy_score, refused,
+    verdict,
 };
 use crate::sockets::Layer;
 use crate::spill::{Reader, Record, Spill};
@@ -173,6 +174,7 @@ impl Eq for Waiting {}
 pub struct Attribution<'a> {
     cx: &'a DropContext<'a>,
     bursts: BurstSeconds,
+    markers: MarkerSeconds,
     /// The bundle has dispatch or Traefik/nginx ends with a time (see `verdict`).
     others: bool,
     /// The window's unit, `2 x skew + 2 s`.
@@ -264,6 +266,7 @@ impl<'a> Attribution<'a> {
         Attribution {
             cx,
             bursts: BurstSeconds::new(cx.bursts),
+            markers: MarkerSeconds::new(cx),
             others,
             margin: cx
                 .skew_us
@@ -431,8 +434,10 @@ impl<'a> Attribution<'a> {
     }
 
     fn emit(&mut self, group: &[EndKey], pass: u8) {
-        if let Some(row) = verdict(group, self.cx, &self.bursts, self.others) {
-            let anchor = group[0].ord;
+        let Some(first) = group.first() else { return };
+        let marker = self.markers.near(self.cx, first.ts);
+        if let Some(row) = verdict(group, self.cx, &self.bursts, marker, self.others) {
+            let anchor = first.ord;
             self.pending.insert(Waiting { row, pass, anchor });
         }
     }

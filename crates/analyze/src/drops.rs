@@ -422,7 +422,8 @@ pub fn drops(rows: &[SocketRow], cx: &DropContext) -> Vec<Drop> {
         .iter()
         .filter_map(|group| {
             let members: Vec<EndKey> = group.iter().map(|&i| keys[i]).collect();
-            verdict(&members, cx, &bursts, others)
+            let marker = marker_near(cx, members.first()?.ts);
+            verdict(&members, cx, &bursts, marker, others)
         })
         .collect();
     out.sort_by(DropRow::table_order);
@@ -473,12 +474,45 @@ impl BurstSeconds {
     }
 }
 
+/// Whether a serve marker ([`SERVE_MARKERS`]) was logged in a second within the skew of
+/// `ts`: the plain reading, a look-up per second and marker. The run asks [`MarkerSeconds`].
+pub fn marker_near(cx: &DropContext, ts: Micros) -> bool {
+    let first = (ts - cx.skew_us).div_euclid(1_000_000);
+    let last = (ts + cx.skew_us).div_euclid(1_000_000);
+    (first..=last).any(|s| cx.counts.count_at(cx.markers, s * 1_000_000) > 0)
+}
+
+/// The seconds in which a serve marker was logged, sorted, for [`marker_near`]'s question
+/// asked with one binary search: the look-ups in the bundle-wide map of counts, a few per
+/// drop, each a cache miss, had been a fifth of the 50 GB run's drop attribution.
+pub struct MarkerSeconds {
+    seconds: Vec<i64>,
+}
+
+impl MarkerSeconds {
+    pub fn new(cx: &DropContext) -> MarkerSeconds {
+        MarkerSeconds {
+            seconds: cx.counts.seconds_of(cx.markers),
+        }
+    }
+
+    /// What [`marker_near`] says of `ts` under `cx`'s skew.
+    pub fn near(&self, cx: &DropContext, ts: Micros) -> bool {
+        let first = (ts - cx.skew_us).div_euclid(1_000_000);
+        let last = (ts + cx.skew_us).div_euclid(1_000_000);
+        let at = self.seconds.partition_point(|&s| s < first);
+        self.seconds.get(at).is_some_and(|&s| s <= last)
+    }
+}
+
 /// The verdict of a lined-up group (the anchor first), or None for a group that is not a
-/// drop (a short graceful close). `others`: the bundle has dispatch or Traefik/nginx ends.
+/// drop (a short graceful close). `marker`: a serve marker near the anchor's time
+/// ([`marker_near`]); `others`: the bundle has dispatch or Traefik/nginx ends.
 pub fn verdict(
     group: &[EndKey],
     cx: &DropContext,
     bursts: &BurstSeconds,
+    marker: bool,
     others: bool,
 ) -> Option<DropRow> {
     let anchor = group.first()?;
@@ -490,11 +524,6 @@ pub fn verdict(
     if dispatch.is_some_and(|d| d.close == Close::Graceful) {
         return None;
     }
-    let marker = {
-        let first = (ts - cx.skew_us).div_euclid(1_000_000);
-        let last = (ts + cx.skew_us).div_euclid(1_000_000);
-        (first..=last).any(|s| cx.counts.count_at(cx.markers, s * 1_000_000) > 0)
-    };
     let handshake_5xx = proxy.is_some_and(|p| p.status.is_some_and(|s| s >= 500));
     let base = if dispatch.is_some_and(|d| d.close == Close::UpstreamClosed) || marker {
         0 // serve_stall
@@ -746,6 +775,34 @@ mod tests {
                 for ts in [p * S - 1, p * S, p * S + S / 2] {
                     let naive = rows.iter().any(|b| b.source == "*" && b.covers(ts));
                     proptest::prop_assert_eq!(fast.covers(ts), naive, "at {}", ts);
+                }
+            }
+        }
+
+        /// The sorted marker seconds answer what the per-second look-ups answer: markers
+        /// and other signatures, negative times, skews from none to several seconds.
+        #[test]
+        fn marker_seconds_equal_the_lookups(
+            matches in proptest::collection::vec((0usize..4, -5i64..40), 0..40),
+            skew_ms in proptest::prop_oneof![proptest::strategy::Just(1000i64), 0i64..4000],
+            probes in proptest::collection::vec(-8i64..48, 1..40),
+        ) {
+            let mut counts = BurstCounts::default();
+            for &(signature, second) in &matches {
+                counts.add(signature, second * S + S / 3);
+            }
+            let cx = DropContext {
+                short_ms: 120_000.0,
+                skew_us: skew_ms * 1000,
+                bursts: &[],
+                counts: &counts,
+                markers: &[1, 3],
+                cloudflared_present: false,
+            };
+            let fast = MarkerSeconds::new(&cx);
+            for p in probes {
+                for ts in [p * S - 1, p * S, p * S + S / 2] {
+                    proptest::prop_assert_eq!(fast.near(&cx, ts), marker_near(&cx, ts), "at {}", ts);
                 }
             }
         }
