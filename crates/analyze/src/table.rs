@@ -33,8 +33,8 @@ pub const REPORT_VERSION: &str = "1";
 /// the dictionary overflows (1 MiB, per row group), then writes the rest of the row group's
 /// values plain, for zstd to find what the encoding could have said. On the 5 GB bench
 /// bundle the layouts below make `sockets.parquet` 41 MB instead of 48 and `drops.parquet`
-/// 6.6 MB instead of 8.0, and the tables after the pass quicker to write (README, "What
-/// session 23 changed").
+/// 6.6 MB instead of 8.0, and the tables after the pass quicker to write
+/// (docs/performance-history.md, "What session 23 changed").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// A few distinct values, each row an index into a dictionary page. The default.
