@@ -196,14 +196,26 @@ impl GroupKey {
     fn parts(&self) -> std::borrow::Cow<'_, Parts> {
         use std::borrow::Cow;
         match self {
-            GroupKey::V4(k) => Cow::Owned(Parts {
-                remote_port: Port::Num((k >> 64) as u16),
-                remote: Host::Ip(IpAddr::V4(std::net::Ipv4Addr::from_bits((k >> 32) as u32))),
-                local: Host::Ip(IpAddr::V4(std::net::Ipv4Addr::from_bits(*k as u32))),
-            }),
+            GroupKey::V4(k) => {
+                let (port, remote, local) = unpack_v4(*k);
+                Cow::Owned(Parts {
+                    remote_port: Port::Num(port),
+                    remote: Host::Ip(IpAddr::V4(remote)),
+                    local: Host::Ip(IpAddr::V4(local)),
+                })
+            }
             GroupKey::Other(p) => Cow::Borrowed(p),
         }
     }
+}
+
+/// The (remote port, remote address, local address) of a [`GroupKey::V4`]'s integer.
+fn unpack_v4(k: u128) -> (u16, std::net::Ipv4Addr, std::net::Ipv4Addr) {
+    (
+        (k >> 64) as u16,
+        std::net::Ipv4Addr::from_bits((k >> 32) as u32),
+        std::net::Ipv4Addr::from_bits(k as u32),
+    )
 }
 
 impl Ord for GroupKey {
@@ -764,14 +776,12 @@ fn text_order(bits: u128) -> u128 {
         }
         acc
     }
-    let port = (bits >> 64) as u16;
-    let remote = ((bits >> 32) as u32).to_be_bytes();
-    let local = (bits as u32).to_be_bytes();
+    let (port, remote, local) = unpack_v4(bits);
     let mut acc = 0u128;
-    for octet in local {
+    for octet in local.octets() {
         acc = number(acc, u32::from(octet), 3, 0);
     }
-    for (i, octet) in remote.into_iter().enumerate() {
+    for (i, octet) in remote.octets().into_iter().enumerate() {
         acc = number(acc, u32::from(octet), 3, if i == 3 { 11 } else { 0 });
     }
     number(acc, u32::from(port), 5, 0)

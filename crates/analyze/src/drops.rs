@@ -477,9 +477,12 @@ impl BurstSeconds {
 /// Whether a serve marker ([`SERVE_MARKERS`]) was logged in a second within the skew of
 /// `ts`: the plain reading, a look-up per second and marker. The run asks [`MarkerSeconds`].
 pub fn marker_near(cx: &DropContext, ts: Micros) -> bool {
-    let first = (ts - cx.skew_us).div_euclid(1_000_000);
-    let last = (ts + cx.skew_us).div_euclid(1_000_000);
-    (first..=last).any(|s| cx.counts.count_at(cx.markers, s * 1_000_000) > 0)
+    skew_seconds(cx, ts).any(|s| cx.counts.count_at(cx.markers, s * 1_000_000) > 0)
+}
+
+/// The Unix seconds within the skew of `ts`, the ones a serve marker near it is logged in.
+fn skew_seconds(cx: &DropContext, ts: Micros) -> std::ops::RangeInclusive<i64> {
+    (ts - cx.skew_us).div_euclid(1_000_000)..=(ts + cx.skew_us).div_euclid(1_000_000)
 }
 
 /// The seconds in which a serve marker was logged, sorted, for [`marker_near`]'s question
@@ -498,10 +501,9 @@ impl MarkerSeconds {
 
     /// What [`marker_near`] says of `ts` under `cx`'s skew.
     pub fn near(&self, cx: &DropContext, ts: Micros) -> bool {
-        let first = (ts - cx.skew_us).div_euclid(1_000_000);
-        let last = (ts + cx.skew_us).div_euclid(1_000_000);
-        let at = self.seconds.partition_point(|&s| s < first);
-        self.seconds.get(at).is_some_and(|&s| s <= last)
+        let window = skew_seconds(cx, ts);
+        let at = self.seconds.partition_point(|s| s < window.start());
+        self.seconds.get(at).is_some_and(|s| s <= window.end())
     }
 }
 

@@ -261,17 +261,11 @@ fn dotted_quad(h: &[u8]) -> Option<Ipv4Addr> {
     let mut parts = h.split(|&b| b == b'.');
     for octet in &mut octets {
         let digits = parts.next()?;
-        if digits.is_empty() || digits.len() > 3 || (digits.len() > 1 && digits[0] == b'0') {
+        // One to three digits, no leading zero: `std` reads nothing else.
+        if digits.len() > 3 || (digits.len() > 1 && digits[0] == b'0') {
             return None;
         }
-        let mut value: u16 = 0;
-        for &d in digits {
-            if !d.is_ascii_digit() {
-                return None;
-            }
-            value = value * 10 + u16::from(d - b'0');
-        }
-        *octet = u8::try_from(value).ok()?;
+        *octet = u8::try_from(parse_u64(digits)?).ok()?;
     }
     parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
