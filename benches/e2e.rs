@@ -39,14 +39,16 @@ struct Row {
     rss_kb: Option<u64>,
 }
 
-/// Where `coroner analyze` is in the list of commands (the floor is first).
-const ANALYZE: usize = 4;
+/// The median (the upper middle of an even count) of at least one value.
+fn median(values: impl IntoIterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.into_iter().collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
 
-/// The median run time (the upper middle of an even count).
-fn median(runs: &[Row]) -> f64 {
-    let mut secs: Vec<f64> = runs.iter().map(|r| r.secs).collect();
-    secs.sort_by(f64::total_cmp);
-    secs[secs.len() / 2]
+/// The median run time of a command's runs.
+fn median_secs(runs: &[Row]) -> f64 {
+    median(runs.iter().map(|r| r.secs))
 }
 
 fn main() {
@@ -85,7 +87,6 @@ fn main() {
     let total = uncompressed_bytes(&files);
 
     let cat = decompress_all(&files);
-    let mut rows: Vec<Vec<Row>> = Vec::new();
     let out = dir.join("out");
     let runs: Vec<(String, String)> = vec![
         (
@@ -133,19 +134,20 @@ fn main() {
             format!("{} detect {} --quiet", coroner.display(), bundle.display()),
         ),
     ];
-    assert!(runs[ANALYZE].0.starts_with("coroner analyze"));
+    // Each command's runs, in the order of `runs` (the floor first).
+    let mut rows: Vec<Vec<Row>> = runs.iter().map(|_| Vec::new()).collect();
+    let analyze = runs
+        .iter()
+        .position(|(what, _)| what.starts_with("coroner analyze"))
+        .expect("analyze is benched");
     // Rounds of every command in turn, not one command's runs back to back: the machine's
     // speed drifts by a tenth or more over minutes, and a drift should hit every row alike.
     for round in 1..=rounds {
         if rounds > 1 {
             eprintln!("round {round} of {rounds}");
         }
-        for (i, (what, script)) in runs.iter().enumerate() {
-            let row = timed(what, script);
-            match rows.get_mut(i) {
-                Some(r) => r.push(row),
-                None => rows.push(vec![row]),
-            }
+        for ((what, script), row) in runs.iter().zip(rows.iter_mut()) {
+            row.push(timed(what, script));
         }
     }
     let mut table = format!(
@@ -164,9 +166,9 @@ fn main() {
             "One round.".to_string()
         }
     );
-    let floor = median(&rows[0]);
+    let floor = median_secs(&rows[0]);
     for runs in &rows {
-        let secs = median(runs);
+        let secs = median_secs(runs);
         let range = if runs.len() > 1 {
             let (lo, hi) = runs.iter().fold((f64::MAX, 0f64), |(lo, hi), r| {
                 (lo.min(r.secs), hi.max(r.secs))
@@ -189,14 +191,11 @@ fn main() {
     if rounds > 1 {
         // The ratio that the goal is stated in, round by round: each compares two
         // runs minutes apart rather than medians taken over the whole bench.
-        let analyze = &rows[ANALYZE];
         let ratios: Vec<f64> = rows[0]
             .iter()
-            .zip(analyze)
+            .zip(&rows[analyze])
             .map(|(f, a)| a.secs / f.secs)
             .collect();
-        let mut sorted = ratios.clone();
-        sorted.sort_by(f64::total_cmp);
         table += &format!(
             "\n`analyze` against the read floor of the same round: {} (median {:.2}x).\n",
             ratios
@@ -204,7 +203,7 @@ fn main() {
                 .map(|r| format!("{r:.2}x"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            sorted[sorted.len() / 2]
+            median(ratios.iter().copied())
         );
     }
     println!("{table}");
