@@ -278,6 +278,8 @@ fn timed(what: &str, script: &str) -> Row {
         "{what}: {status}"
     );
     let text = std::fs::read_to_string(&report).unwrap_or_default();
+    // One file per run of the bench (its pid), read just above: not left in the temp dir.
+    let _ = std::fs::remove_file(&report);
     let rss_kb = text
         .lines()
         .last()

@@ -617,3 +617,91 @@ fn hachyderm_latency_percentiles_are_within_the_sketch_error_of_exact() {
     }
     assert!(checked >= 60);
 }
+
+/// A log longer than the timeline keeps in memory (17 days of minute buckets, more than
+/// its 8,192; a seventh of the lines stamped five days back, in buckets long written out):
+/// every minute's records, bytes and 5xx errors are what awk counts, with 1 thread and 2,
+/// and nothing is reported lost.
+#[test]
+fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
+    use coroner_gen::time::{at, clf};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("access.log");
+    let start = at(2026, 6, 1, 0, 0, 0);
+    let mut text = String::new();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for i in 0..15_000i64 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut t = start + (i * 100 + (x % 100) as i64) * 1_000_000;
+        if i % 7 == 3 {
+            t -= 5 * 86_400 * 1_000_000;
+        }
+        let status = if x % 11 == 0 { 502 } else { 200 };
+        text.push_str(&format!(
+            "192.0.2.{} - - [{}] \"GET /p/{} HTTP/1.1\" {status} {} \"-\" \"curl/8\"\n",
+            x % 200,
+            clf(t),
+            x % 1000,
+            x % 5000
+        ));
+    }
+    std::fs::write(&log, &text).unwrap();
+    let awk = sh(&format!(
+        "awk -F'[][]' '{{k=substr($2,1,17); n[k]++; b[k]+=length($0)+1; \
+         if ($3 ~ /\" 5[0-9][0-9] /) e[k]++}} END {{for (k in n) print k, n[k], b[k], e[k]+0}}' {}",
+        log.display()
+    ));
+    let truth: BTreeMap<String, (u64, u64, u64)> = awk
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            let num = |i: usize| f[i].parse::<u64>().unwrap();
+            (f[0].to_string(), (num(1), num(2), num(3)))
+        })
+        .collect();
+    assert!(truth.len() > 8_192 + 4_000, "{} minutes", truth.len());
+    let mut seen = Vec::new();
+    for threads in ["1", "2"] {
+        let out = tempfile::tempdir().unwrap();
+        analyze_into(out.path(), &[&log], &["--quiet", "--threads", threads], 0);
+        let rows = table_rows(&out.path().join("timeline.parquet"));
+        let got: BTreeMap<String, (u64, u64, u64)> = rows
+            .iter()
+            .map(|r| {
+                // 2026-06-01T00:00:00.000000Z -> 01/Jun/2026:00:00, awk's key.
+                let iso = s(r, "bucket_start");
+                let num = |a: usize, b: usize| iso[a..b].parse::<u32>().unwrap();
+                let us = at(
+                    i64::from(num(0, 4)),
+                    num(5, 7),
+                    num(8, 10),
+                    num(11, 13),
+                    num(14, 16),
+                    0,
+                );
+                let key = clf(us)[..17].to_string();
+                (key, (n(r, "records"), n(r, "bytes"), n(r, "errors")))
+            })
+            .collect();
+        assert_eq!(got.len(), rows.len(), "one row per minute");
+        let differ: Vec<_> = truth
+            .iter()
+            .filter(|(k, v)| got.get(*k) != Some(v))
+            .take(3)
+            .map(|(k, v)| format!("{k}: awk {v:?}, coroner {:?}", got.get(k)))
+            .collect();
+        assert!(differ.is_empty(), "{threads} thread(s): {differ:?}");
+        assert_eq!(got.len(), truth.len(), "{threads} thread(s)");
+        let starts: Vec<&str> = rows.iter().map(|r| s(r, "bucket_start")).collect();
+        assert!(starts.is_sorted(), "rows by bucket_start");
+        let summary: Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
+                .unwrap();
+        assert_eq!(summary["capped"]["timeline_buckets"], 0);
+        assert_eq!(summary["capped"]["spill_error"], Value::Null);
+        seen.push(rows);
+    }
+    assert_eq!(seen[0], seen[1]);
+}

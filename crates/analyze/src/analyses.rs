@@ -150,7 +150,7 @@ impl Analyses {
         self.sockets.merge(other.sockets);
         self.captures.merge(&other.captures);
         self.port_range = self.port_range.or(other.port_range);
-        self.timeline.merge(&other.timeline);
+        self.timeline.merge(other.timeline);
     }
 
     /// After the pass: derived findings and streaming durations.

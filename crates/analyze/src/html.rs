@@ -555,7 +555,7 @@ fn section_timelines(out: &mut String, result: &RunResult, config: &RunConfig, i
     let bucket_us = (config.analysis.bucket_secs.max(1) as i64).saturating_mul(SEC);
     let mut sources: Vec<&SourceReport> = result
         .streams()
-        .filter(|s| s.analyses.timeline.buckets().next().is_some())
+        .filter(|s| s.analyses.timeline.has_timed())
         .collect();
     sources.sort_by(|a, b| {
         b.stats

@@ -7,9 +7,8 @@
 //!
 //! ```
 //! use coroner_analyze::{config::RunConfig, pipeline};
-//! let dir = std::env::temp_dir().join(format!("coroner-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
-//! let log = dir.join("access.log");
+//! let dir = tempfile::tempdir().unwrap(); // removed when dropped
+//! let log = dir.path().join("access.log");
 //! std::fs::write(&log, "203.0.113.9 - - [02/Jul/2026:15:42:01 +0000] \"GET / HTTP/1.1\" 200 12 \"-\" \"curl/8\"\n").unwrap();
 //! let result = pipeline::run(&[log], &RunConfig::default(), &|_| {});
 //! assert_eq!(result.sources[0].stats.records, 1);

@@ -247,10 +247,11 @@ pub fn summary_json(
             "findings": result.sources.iter().map(|s| s.analyses.findings.dropped).sum::<u64>(),
             "drop_ends": spill.drop_ends,
             "drops": spill.drops,
+            "timeline_buckets": result.sources.iter().map(|s| s.analyses.timeline.lost()).sum::<u64>(),
             "spill_error": result
                 .sources
                 .iter()
-                .find_map(|s| s.analyses.sockets.error())
+                .find_map(|s| s.analyses.sockets.error().or_else(|| s.analyses.timeline.error()))
                 .or(spill.error.as_deref()),
         },
         "headline": headline
@@ -377,7 +378,7 @@ pub fn write_all(
             (
                 "timeline.parquet",
                 Box::new(|p| {
-                    let rows = timeline_rows(&timelines, config.analysis.bucket_secs).map(Ok);
+                    let rows = timeline_rows(&timelines, config.analysis.bucket_secs);
                     table::write_iter(p, rows, timeline_batch)
                 }),
             ),

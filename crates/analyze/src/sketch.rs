@@ -295,30 +295,80 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     out.push(v as u8);
 }
 
-/// The bins of a packed form (written by [`QuantileSketch::compact`] only, so well formed).
+/// The varint at `*at` (LEB128), and `*at` moved past it; `None` when the bytes end inside
+/// it or it does not fit 64 bits.
+fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        let low = u64::from(b & 0x7f);
+        if shift == 63 && low > 1 {
+            return None;
+        }
+        v |= low << shift;
+        if b < 0x80 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The bins of a packed form (written by [`QuantileSketch::compact`], or checked by
+/// [`QuantileSketch::decode`](crate::spill::Record::decode), so well formed).
 fn packed_bins(packed: &[u8]) -> impl Iterator<Item = (i32, u64)> + '_ {
     let mut at = 0;
     let mut index = MIN_INDEX - 1;
-    let varint = move |at: &mut usize| {
-        let mut v = 0u64;
-        let mut shift = 0;
-        while let Some(&b) = packed.get(*at) {
-            *at += 1;
-            v |= u64::from(b & 0x7f) << shift.min(63);
-            shift += 7;
-            if b < 0x80 {
-                break;
-            }
-        }
-        v
-    };
     std::iter::from_fn(move || {
-        if at >= packed.len() {
-            return None;
-        }
-        index += varint(&mut at) as i32;
-        Some((index, varint(&mut at)))
+        let gap = read_varint(packed, &mut at)?;
+        let n = read_varint(packed, &mut at)?;
+        index = index.saturating_add(i32::try_from(gap).unwrap_or(i32::MAX));
+        Some((index, n))
     })
+}
+
+/// A sketch in a spill file (a timeline's settled buckets, see [`crate::timeline`]): the
+/// count, the zero bin, then the bins in the packed form. Read back, the bins are checked
+/// (indexes rising within [`MIN_INDEX`]`..=`[`MAX_INDEX`], counts above zero, adding up to
+/// the count): a damaged frame is refused, never made into a sketch whose quantiles lie.
+impl crate::spill::Record for QuantileSketch {
+    fn encode(&self, out: &mut Vec<u8>) {
+        crate::spill::put_u64(out, self.count);
+        crate::spill::put_u64(out, self.zero);
+        let packed = match &self.packed {
+            Some(packed) => std::borrow::Cow::Borrowed(&packed[..]),
+            None => {
+                let mut copy = self.clone();
+                copy.compact();
+                std::borrow::Cow::Owned(copy.packed.map(Vec::from).unwrap_or_default())
+            }
+        };
+        out.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+        out.extend_from_slice(&packed);
+    }
+
+    fn decode(input: &mut crate::spill::Reader<'_>) -> Option<QuantileSketch> {
+        let count = input.u64()?;
+        let zero = input.u64()?;
+        let len = input.u32()? as usize;
+        let packed = input.bytes(len)?;
+        let (mut at, mut seen, mut index) = (0, zero, MIN_INDEX - 1);
+        while at < packed.len() {
+            let gap = read_varint(packed, &mut at)?;
+            let n = read_varint(packed, &mut at)?;
+            if gap == 0 || gap > (MAX_INDEX - index) as u64 || n == 0 {
+                return None;
+            }
+            index += gap as i32;
+            seen = seen.checked_add(n)?;
+        }
+        (seen == count).then(|| QuantileSketch {
+            count,
+            zero,
+            packed: (!packed.is_empty()).then(|| packed.into()),
+            ..QuantileSketch::default()
+        })
+    }
 }
 
 /// Equal when they hold the same counts, in any form.
@@ -569,6 +619,81 @@ mod tests {
             whole.add(v);
         }
         assert_eq!(more, whole);
+    }
+
+    /// Written to a spill and read back, a sketch in any form (sparse, dense, packed,
+    /// empty, only zeros, the extreme bins) is the same sketch, and reads as packed.
+    #[test]
+    fn a_sketch_reads_back_from_a_spill_as_it_was() {
+        use crate::spill::{Reader, Record};
+        let mut r = Rng(4242);
+        let many: Vec<f64> = (0..3_000).map(|_| (r.unit() * 20.0).exp() / 1e3).collect();
+        let mut packed = sketch(&many);
+        packed.compact();
+        let forms = [
+            QuantileSketch::new(),
+            sketch(&[0.0, -1.0, 1e-4]),
+            sketch(&[1.5, 2.5, 1.5]),
+            sketch(&many),
+            packed,
+            sketch(&[ZERO_MAX * 1.0001, MAX_VALUE * 10.0, 0.0]),
+        ];
+        assert!(forms[3].dense.is_some() && forms[2].dense.is_none());
+        for s in &forms {
+            let mut out = Vec::new();
+            s.encode(&mut out);
+            let mut reader = Reader::new(&out);
+            let back = QuantileSketch::decode(&mut reader).expect("reads back");
+            assert!(reader.is_empty());
+            assert_eq!(&back, s);
+            assert!(back.dense.is_none() && back.bins.is_empty());
+            for q in [0.0, 0.5, 0.99, 1.0] {
+                assert_eq!(back.quantile(q), s.quantile(q));
+            }
+        }
+    }
+
+    /// A damaged frame is refused or read as a sketch that holds together (its bins add up
+    /// to its count, in range): never a panic, never a lying sketch. Every truncation and
+    /// every single-byte change of a written sketch.
+    #[test]
+    fn a_damaged_sketch_frame_is_refused() {
+        use crate::spill::{Reader, Record};
+        let s = sketch(&[0.0, 0.7, 3.0, 3.0, 250.0, 9e9, 12.5, 40.0]);
+        let mut out = Vec::new();
+        s.encode(&mut out);
+        let holds_together = |k: &QuantileSketch| {
+            let bins: Vec<(i32, u64)> = k.iter_bins().collect();
+            bins.windows(2).all(|w| w[0].0 < w[1].0)
+                && bins
+                    .iter()
+                    .all(|&(i, n)| (MIN_INDEX..=MAX_INDEX).contains(&i) && n > 0)
+                && k.zero + bins.iter().map(|b| b.1).sum::<u64>() == k.count
+        };
+        for cut in 0..out.len() {
+            assert_eq!(QuantileSketch::decode(&mut Reader::new(&out[..cut])), None);
+        }
+        let mut refused = 0;
+        for at in 0..out.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut bad = out.clone();
+                bad[at] ^= flip;
+                match QuantileSketch::decode(&mut Reader::new(&bad)) {
+                    Some(k) => assert!(holds_together(&k), "byte {at} ^ {flip:#x}: {k:?}"),
+                    None => refused += 1,
+                }
+            }
+        }
+        assert!(refused > out.len(), "most damage is caught: {refused}");
+        // A gap past the top bin, a zero count, a varint longer than 64 bits.
+        for packed in [&[0xff, 0x7f, 1][..], &[1, 0], &[0xff; 11]] {
+            let mut frame = Vec::new();
+            crate::spill::put_u64(&mut frame, 1);
+            crate::spill::put_u64(&mut frame, 0);
+            frame.extend_from_slice(&(packed.len() as u32).to_le_bytes());
+            frame.extend_from_slice(packed);
+            assert_eq!(QuantileSketch::decode(&mut Reader::new(&frame)), None);
+        }
     }
 
     #[test]

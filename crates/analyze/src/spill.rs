@@ -643,6 +643,17 @@ pub struct SortedSpill<T> {
     error: Option<String>,
 }
 
+impl<T> std::fmt::Debug for SortedSpill<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SortedSpill")
+            .field("runs", &self.runs.len())
+            .field("held", &self.buf.len())
+            .field("lost", &self.lost)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
 impl<T: Record + Ord> Default for SortedSpill<T> {
     fn default() -> SortedSpill<T> {
         SortedSpill::with_run(DEFAULT_RUN)
@@ -724,16 +735,32 @@ impl<T: Record + Ord> SortedSpill<T> {
             .collect();
         runs.push(RunSource::Memory(self.buf.into_iter()));
         runs.extend(sorted.into_iter().map(RunSource::Stream));
-        let mut sorted = Sorted {
-            runs,
-            heap: BinaryHeap::new(),
-            failed: false,
-            first_error: None,
-        };
-        for i in 0..sorted.runs.len() {
-            sorted.refill(i);
+        Sorted::merging(runs)
+    }
+
+    /// [`SortedSpill::into_sorted_with`] without taking the spill, which can be read again:
+    /// the keys not yet written are copied.
+    pub fn sorted_with<'a>(&'a self, sorted: Vec<KeyStream<'a, T>>) -> Sorted<'a, T>
+    where
+        T: Clone + 'a,
+    {
+        let mut held = self.buf.clone();
+        held.sort();
+        let mut runs: Vec<RunSource<T>> = Vec::with_capacity(self.runs.len() + 1 + sorted.len());
+        if let Some(file) = &self.file {
+            for &(start, end) in &self.runs {
+                let keys: Frames<&SpillFile, T> = Frames::new(file, start, end);
+                runs.push(RunSource::Stream(Box::new(keys)));
+            }
         }
-        sorted
+        runs.push(RunSource::Memory(held.into_iter()));
+        runs.extend(sorted.into_iter().map(RunSource::Stream));
+        Sorted::merging(runs)
+    }
+
+    /// Keys pushed so far (written, in memory, or lost).
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty() && self.buf.is_empty() && self.lost == 0
     }
 }
 
@@ -757,7 +784,20 @@ pub struct Sorted<'a, T> {
     first_error: Option<String>,
 }
 
-impl<T: Record + Ord> Sorted<'_, T> {
+impl<'a, T: Record + Ord> Sorted<'a, T> {
+    fn merging(runs: Vec<RunSource<'a, T>>) -> Sorted<'a, T> {
+        let mut sorted = Sorted {
+            runs,
+            heap: BinaryHeap::new(),
+            failed: false,
+            first_error: None,
+        };
+        for i in 0..sorted.runs.len() {
+            sorted.refill(i);
+        }
+        sorted
+    }
+
     fn refill(&mut self, i: usize) {
         let next = match &mut self.runs[i] {
             RunSource::File(frames) => frames.next(),
