@@ -638,7 +638,7 @@ fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
         if i % 7 == 3 {
             t -= 5 * 86_400 * 1_000_000;
         }
-        let status = if x % 11 == 0 { 502 } else { 200 };
+        let status = if x.is_multiple_of(11) { 502 } else { 200 };
         text.push_str(&format!(
             "192.0.2.{} - - [{}] \"GET /p/{} HTTP/1.1\" {status} {} \"-\" \"curl/8\"\n",
             x % 200,
