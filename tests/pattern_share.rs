@@ -334,3 +334,69 @@ fn bad_patterns_are_usage_errors_that_name_the_pattern() {
         "coroner: share needs at least one pattern (-p PATTERN or --patterns FILE)\n"
     );
 }
+
+/// `share` counts each record by its bytes without reading it (no envelope, payload or
+/// time); `analyze` reads every record. On every sample and fixture (journal exports, tar
+/// and compressed members, binary files, captures) they give the same rows, and each
+/// source's `total_bytes` is its decompressed size in `sources.parquet`.
+#[test]
+fn share_without_reading_records_agrees_with_analyze_everywhere() {
+    let (fx, sm) = (fixtures(), common::samples());
+    let patterns = [
+        "GET",
+        "context canceled",
+        "\" 50",
+        "MESSAGE=",
+        "TIME_WAIT",
+        "a",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--quiet".to_string()];
+    args.extend(patterns.iter().map(|p| format!("--pattern={p}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::analyze_into(dir.path(), &[&fx, &sm], &args, 0);
+    let key = |r: &serde_json::Map<String, Value>| {
+        (
+            r["source"].as_str().unwrap().to_string(),
+            r["pattern"].as_str().unwrap().to_string(),
+        )
+    };
+    let analyzed: std::collections::BTreeMap<_, _> =
+        common::table_rows(&dir.path().join("pattern_share.parquet"))
+            .into_iter()
+            .map(|r| {
+                let k = key(&r);
+                let v = ["records", "bytes", "total_bytes"].map(|c| r[c].as_u64().unwrap());
+                (k, v)
+            })
+            .collect();
+    let shared: std::collections::BTreeMap<_, _> = share(&[&fx, &sm], &patterns, &[])
+        .into_iter()
+        .map(|r| {
+            let r = r.as_object().unwrap().clone();
+            let v = ["records", "bytes", "total_bytes"].map(|c| r[c].as_u64().unwrap());
+            (key(&r), v)
+        })
+        .collect();
+    assert!(
+        analyzed.len() > 40 * patterns.len(),
+        "{} rows",
+        analyzed.len()
+    );
+    assert_eq!(shared, analyzed);
+    let sizes: std::collections::BTreeMap<String, u64> =
+        common::table_rows(&dir.path().join("sources.parquet"))
+            .into_iter()
+            .map(|r| {
+                (
+                    r["source"].as_str().unwrap().to_string(),
+                    r["bytes"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+    for ((source, _), [_, _, total]) in &shared {
+        if source != "*" {
+            assert_eq!(Some(total), sizes.get(source), "{source}");
+        }
+    }
+}

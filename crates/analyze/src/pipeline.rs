@@ -230,7 +230,7 @@ pub fn run(paths: &[PathBuf], config: &RunConfig, progress: &(dyn Fn(u64) + Sync
             rx.into_iter()
                 .par_bridge()
                 .for_each_init(RequestCache::new, |cache, job| {
-                    let out = process(&job, patterns, config.templates, nginx, analyzer, cache);
+                    let out = process(&job, patterns, config, nginx, analyzer, cache);
                     match job.data {
                         ChunkData::Mapped(map, range) => map.release(range),
                         ChunkData::Owned(buf) => buffers.give(buf),
@@ -375,7 +375,7 @@ fn trim_line_end(m: &[u8]) -> &[u8] {
 fn process(
     job: &Job,
     patterns: &PatternSet,
-    templates: bool,
+    config: &RunConfig,
     nginx: Option<&nginx_format::NginxFormat>,
     analyzer: Option<&Analyzer>,
     request_cache: &mut RequestCache,
@@ -385,6 +385,7 @@ fn process(
         ChunkData::Owned(v) => v,
     };
     let ctx = &*job.ctx;
+    let templates = config.templates;
     let mut stats = SourceStats::default();
     let mut counts = PatternCounts::new(patterns.len());
     let mut keys = KeyCounts::default();
@@ -418,6 +419,9 @@ fn process(
             patterns.count_record(bytes, &mut counts);
         }
         match span.kind {
+            // Its bytes are all `share` needs (its patterns are matched above, or over the
+            // chunk's lines below).
+            SpanKind::Record if !config.read_records => stats.unread(bytes.len()),
             SpanKind::Record => {
                 if capture && analyzer.is_some() {
                     let line = coroner_parse::envelope::trim_newline(bytes);

@@ -36,6 +36,16 @@ impl SourceStats {
         self.see_time(ts);
     }
 
+    /// A record counted by its bytes alone, not read (see [`RunConfig::read_records`]):
+    /// in no payload's counts, with no time.
+    ///
+    /// [`RunConfig::read_records`]: crate::config::RunConfig::read_records
+    #[inline]
+    pub fn unread(&mut self, len: usize) {
+        self.bytes += len as u64;
+        self.records += 1;
+    }
+
     #[inline]
     pub fn unparsed(&mut self, len: usize, ts: Option<Micros>) {
         self.bytes += len as u64;

@@ -493,6 +493,7 @@ fn share(cli: &Cli, read: &ReadArgs, patterns: &PatternArgs, json: bool) -> i32 
     };
     config.templates = false;
     config.analyses = false;
+    config.read_records = false;
     if config.patterns.is_empty() {
         eprintln!("coroner: share needs at least one pattern (-p PATTERN or --patterns FILE)");
         return 1;
