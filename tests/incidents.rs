@@ -619,9 +619,10 @@ fn hachyderm_latency_percentiles_are_within_the_sketch_error_of_exact() {
 }
 
 /// A log longer than the timeline keeps in memory (17 days of minute buckets, more than
-/// its 8,192; a seventh of the lines stamped five days back, in buckets long written out):
-/// every minute's records, bytes and 5xx errors are what awk counts, with 1 thread and 2,
-/// and nothing is reported lost.
+/// its 8,192; a seventh of the lines stamped twelve days back, in buckets long written
+/// out): every minute's records, bytes and 5xx errors are what awk counts, and nothing is
+/// reported lost. One thread with the whole log in one chunk (whose own timeline writes
+/// buckets out, read back when it is merged), and two threads with 16 KiB chunks.
 #[test]
 fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
     use coroner_gen::time::{at, clf};
@@ -636,7 +637,7 @@ fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
         x ^= x << 17;
         let mut t = start + (i * 100 + (x % 100) as i64) * 1_000_000;
         if i % 7 == 3 {
-            t -= 5 * 86_400 * 1_000_000;
+            t -= 12 * 86_400 * 1_000_000;
         }
         let status = if x.is_multiple_of(11) { 502 } else { 200 };
         text.push_str(&format!(
@@ -663,9 +664,10 @@ fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
         .collect();
     assert!(truth.len() > 8_192 + 4_000, "{} minutes", truth.len());
     let mut seen = Vec::new();
-    for threads in ["1", "2"] {
+    for (threads, chunk) in [("1", "8M"), ("2", "16K")] {
         let out = tempfile::tempdir().unwrap();
-        analyze_into(out.path(), &[&log], &["--quiet", "--threads", threads], 0);
+        let args = ["--quiet", "--threads", threads, "--chunk-size", chunk];
+        analyze_into(out.path(), &[&log], &args, 0);
         let rows = table_rows(&out.path().join("timeline.parquet"));
         let got: BTreeMap<String, (u64, u64, u64)> = rows
             .iter()
@@ -704,4 +706,67 @@ fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
         seen.push(rows);
     }
     assert_eq!(seen[0], seen[1]);
+}
+
+/// With no temporary directory to write to, the time buckets a timeline cannot keep in
+/// memory are lost, and counted: one record per one-second bucket, so every line is either
+/// in a row or in `capped.timeline_buckets`, whether the buckets were written out by the
+/// source's timeline or by a chunk's (the whole log in one chunk).
+#[test]
+fn timeline_buckets_a_failing_temporary_file_loses_are_counted() {
+    use coroner_gen::time::at;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    let start = at(2026, 6, 1, 0, 0, 0) / 1_000_000;
+    let lines = 20_000u64;
+    let text: String = (0..lines as i64)
+        .map(|i| {
+            let (d, s) = ((start + i) / 86_400, (start + i) % 86_400);
+            let (y, m, day) = coroner_gen::time::civil_from_days(d);
+            format!(
+                "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}+0000 host app[7]: tick {i}\n",
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            )
+        })
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    for chunk in ["8M", "16K"] {
+        let out = tempfile::tempdir().unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_coroner"))
+            .env("TMPDIR", dir.path().join("not-there"))
+            .args([
+                "analyze",
+                "--quiet",
+                "--bucket",
+                "1",
+                "--chunk-size",
+                chunk,
+                "-o",
+            ])
+            .arg(out.path())
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let summary: Value =
+            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
+                .unwrap();
+        let lost = summary["capped"]["timeline_buckets"].as_u64().unwrap();
+        assert!(lost > 0, "chunk {chunk}: nothing lost");
+        let error = summary["capped"]["spill_error"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(error.contains("temporary file"), "chunk {chunk}: {error:?}");
+        let rows = table_rows(&out.path().join("timeline.parquet"));
+        let kept: u64 = rows.iter().map(|r| n(r, "records")).sum();
+        assert_eq!(kept + lost, lines, "chunk {chunk}");
+        assert!(rows.iter().all(|r| n(r, "records") == 1));
+    }
 }

@@ -538,15 +538,40 @@ impl Span {
     }
 }
 
-/// Timed buckets (`(start, records, errors)`) summed into the span's bins.
-fn binned(buckets: &[(i64, u64, u64)], span: &Span) -> Vec<(u64, u64)> {
-    let mut bins = vec![(0u64, 0u64); span.bins()];
-    for &(s, r, e) in buckets {
-        let b = &mut bins[span.bin_of(s)];
-        b.0 += r;
-        b.1 += e;
+/// Timed buckets (`(start, records, errors)`) summed into the span's bins, and their
+/// totals: made as the buckets are read (a timeline written out to a temporary file is not
+/// read back whole).
+struct Strip {
+    bins: Vec<(u64, u64)>,
+    records: u64,
+    errors: u64,
+}
+
+impl Strip {
+    fn empty(span: &Span) -> Strip {
+        Strip {
+            bins: vec![(0, 0); span.bins()],
+            records: 0,
+            errors: 0,
+        }
     }
-    bins
+
+    fn of(buckets: impl Iterator<Item = (i64, u64, u64)>, span: &Span) -> Strip {
+        let mut strip = Strip::empty(span);
+        for (s, r, e) in buckets {
+            strip.add(span.bin_of(s), r, e);
+        }
+        strip
+    }
+
+    /// Saturating: the counts of a damaged temporary file can be anything.
+    fn add(&mut self, bin: usize, records: u64, errors: u64) {
+        let b = &mut self.bins[bin];
+        b.0 = b.0.saturating_add(records);
+        b.1 = b.1.saturating_add(errors);
+        self.records = self.records.saturating_add(records);
+        self.errors = self.errors.saturating_add(errors);
+    }
 }
 
 /// All sources together, then the largest sources one by one.
@@ -564,22 +589,24 @@ fn section_timelines(out: &mut String, result: &RunResult, config: &RunConfig, i
             .then_with(|| a.name.cmp(&b.name))
             .then(a.id.cmp(&b.id))
     });
-    let per_source: Vec<Vec<(i64, u64, u64)>> = sources
+    let starts = sources
         .iter()
-        .map(|s| s.analyses.timeline.errors_per_bucket().collect())
-        .collect();
-    let mut all: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-    for rows in &per_source {
-        for &(s, r, e) in rows {
-            let a = all.entry(s).or_default();
-            a.0 += r;
-            a.1 += e;
-        }
-    }
-    let Some(span) = Span::of(all.keys().copied(), bucket_us) else {
+        .filter_map(|s| s.analyses.timeline.span())
+        .flat_map(|(first, last)| [first, last]);
+    let Some(span) = Span::of(starts, bucket_us) else {
         out.push_str("<p class=\"empty\">No record has a time: no timeline.</p>\n</section>\n");
         return;
     };
+    let strips: Vec<Strip> = sources
+        .iter()
+        .map(|s| Strip::of(s.analyses.timeline.errors_per_bucket(), &span))
+        .collect();
+    let mut all = Strip::empty(&span);
+    for strip in &strips {
+        for (i, &(r, e)) in strip.bins.iter().enumerate() {
+            all.add(i, r, e);
+        }
+    }
     w!(
         out,
         "<p class=\"note\">Records (blue) and error records (red) per {} bar, UTC, on one time axis for every chart; bursts (same-second mass events, <code>bursts.parquet</code>) shaded orange. Hover a bar or a burst mark for its numbers. Detail per {} bucket in <code>timeline.parquet</code>.</p>\n",
@@ -590,20 +617,19 @@ fn section_timelines(out: &mut String, result: &RunResult, config: &RunConfig, i
         .streams()
         .filter_map(|s| s.analyses.timeline.untimed().map(|u| u.records))
         .sum();
-    let all_rows: Vec<(i64, u64, u64)> = all.iter().map(|(s, (r, e))| (*s, *r, *e)).collect();
     let star: Vec<&BurstRow> = inc.bursts.iter().filter(|b| b.source == "*").collect();
     chart_timeline(
         out,
         "all sources together (*)",
-        &all_rows,
+        &all,
         &star,
         &span,
         untimed_all,
     );
-    for (s, rows) in sources.iter().zip(&per_source).take(MAX_TIMELINES) {
+    for (s, strip) in sources.iter().zip(&strips).take(MAX_TIMELINES) {
         let bursts: Vec<&BurstRow> = inc.bursts.iter().filter(|b| b.source == s.name).collect();
         let untimed = s.analyses.timeline.untimed().map_or(0, |u| u.records);
-        chart_timeline(out, &s.name, rows, &bursts, &span, untimed);
+        chart_timeline(out, &s.name, strip, &bursts, &span, untimed);
     }
     if sources.len() > MAX_TIMELINES {
         w!(
@@ -620,7 +646,7 @@ fn section_timelines(out: &mut String, result: &RunResult, config: &RunConfig, i
 fn chart_timeline(
     out: &mut String,
     name: &str,
-    buckets: &[(i64, u64, u64)],
+    strip: &Strip,
     bursts: &[&BurstRow],
     span: &Span,
     untimed: u64,
@@ -635,15 +661,14 @@ fn chart_timeline(
     const AXIS: f64 = ERR_TOP + ERR_H;
     const H: f64 = AXIS + 34.0;
     let pw = W - LEFT - RIGHT;
-    let bins = binned(buckets, span);
+    let bins = &strip.bins;
     let n = bins.len() as f64;
     let bw = pw / n;
     let gap = if bw > 3.0 { 1.0 } else { 0.0 };
     let xof = |t: i64| {
         LEFT + t.saturating_sub(span.t0) as f64 / span.t1.saturating_sub(span.t0).max(1) as f64 * pw
     };
-    let records: u64 = buckets.iter().map(|b| b.1).sum();
-    let errors: u64 = buckets.iter().map(|b| b.2).sum();
+    let (records, errors) = (strip.records, strip.errors);
     let rmax = nice_ceil(bins.iter().map(|b| b.0).max().unwrap_or(0));
     let emax = nice_ceil(bins.iter().map(|b| b.1).max().unwrap_or(0));
 

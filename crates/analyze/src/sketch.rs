@@ -183,9 +183,10 @@ impl QuantileSketch {
     }
 
     /// Add the counts of `other`. Commutative and associative; exact.
+    /// Saturating: counts read back from a damaged temporary file can be anything.
     pub fn merge(&mut self, other: &QuantileSketch) {
-        self.count += other.count;
-        self.zero += other.zero;
+        self.count = self.count.saturating_add(other.count);
+        self.zero = self.zero.saturating_add(other.zero);
         // A merged sketch is at rest (a bucket folded into its timeline): packed after.
         self.unpack();
         let other_bins: std::borrow::Cow<[(i32, u64)]> =
@@ -219,7 +220,7 @@ impl QuantileSketch {
                     std::cmp::Ordering::Equal => {
                         a.next();
                         b.next();
-                        (x.0, x.1 + y.1)
+                        (x.0, x.1.saturating_add(y.1))
                     }
                 },
                 (Some(&&x), None) => {

@@ -31,8 +31,13 @@ use std::io::Write;
 pub const DEFAULT_HOLD: usize = 1 << 15;
 /// Keys a [`SortedSpill`] sorts in memory per run, by default.
 pub const DEFAULT_RUN: usize = 1 << 20;
-/// Bytes read from the file at a time (per run being merged).
+/// Bytes read from the file at a time (per run being merged, up to [`MERGE_BUFFERS`]).
 const READ_BLOCK: usize = 256 << 10;
+/// The read buffers of a merge of many runs share this much ([`READ_BLOCK`] each up to 32
+/// runs), each at least [`MIN_READ_BLOCK`]: a merge of hundreds of runs (a timeline
+/// spanning years) holds megabytes, not a quarter MiB per run.
+const MERGE_BUFFERS: usize = 8 << 20;
+const MIN_READ_BLOCK: usize = 16 << 10;
 /// No record we write is longer (a socket end is at most ~400 bytes of text): a frame
 /// claiming more is a damaged file, not a reason to allocate.
 const MAX_FRAME: usize = 1 << 20;
@@ -543,6 +548,8 @@ struct Frames<F, T> {
     file: F,
     at: u64,
     end: u64,
+    /// Bytes read at a time.
+    block: usize,
     buf: Vec<u8>,
     /// Where the next frame starts in `buf`.
     start: usize,
@@ -552,10 +559,16 @@ struct Frames<F, T> {
 
 impl<F: Borrow<SpillFile>, T: Record> Frames<F, T> {
     fn new(file: F, at: u64, end: u64) -> Frames<F, T> {
+        Frames::with_block(file, at, end, READ_BLOCK)
+    }
+
+    /// Frames read `block` bytes at a time (a frame longer than that is still read whole).
+    fn with_block(file: F, at: u64, end: u64, block: usize) -> Frames<F, T> {
         Frames {
             file,
             at,
             end,
+            block: block.max(1),
             buf: Vec::new(),
             start: 0,
             failed: false,
@@ -601,7 +614,7 @@ impl<F: Borrow<SpillFile>, T: Record> Frames<F, T> {
             self.buf.drain(..self.start);
             self.start = 0;
             let old = self.buf.len();
-            let want = READ_BLOCK.min((self.end - self.at) as usize);
+            let want = self.block.min((self.end - self.at) as usize);
             self.buf.resize(old + want, 0);
             let n = self
                 .file
@@ -636,6 +649,8 @@ impl<F: Borrow<SpillFile>, T: Record> Iterator for Frames<F, T> {
 pub struct SortedSpill<T> {
     buf: Vec<T>,
     run: usize,
+    /// Keys pushed (written, held or lost).
+    pushed: u64,
     file: Option<SpillFile>,
     /// Byte ranges of the sorted runs in the file.
     runs: Vec<(u64, u64)>,
@@ -666,6 +681,7 @@ impl<T: Record + Ord> SortedSpill<T> {
         SortedSpill {
             buf: Vec::new(),
             run: run.max(1),
+            pushed: 0,
             file: None,
             runs: Vec::new(),
             lost: 0,
@@ -674,6 +690,7 @@ impl<T: Record + Ord> SortedSpill<T> {
     }
 
     pub fn push(&mut self, key: T) {
+        self.pushed += 1;
         if self.error.is_some() {
             self.lost += 1;
             return;
@@ -691,6 +708,19 @@ impl<T: Record + Ord> SortedSpill<T> {
 
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
+    }
+
+    /// Write the keys held in memory as a run of their own, now (a caller that pushes in
+    /// batches makes each batch one run, and holds none of it after).
+    pub fn flush(&mut self) {
+        if !self.buf.is_empty() && self.error.is_none() {
+            self.write_run();
+        }
+    }
+
+    /// Keys pushed, the lost ones included.
+    pub fn len(&self) -> u64 {
+        self.pushed
     }
 
     fn write_run(&mut self) {
@@ -724,13 +754,14 @@ impl<T: Record + Ord> SortedSpill<T> {
     /// order: the streams are merged in step with the runs, never written.
     pub fn into_sorted_with<'a>(mut self, sorted: Vec<KeyStream<'a, T>>) -> Sorted<'a, T> {
         self.buf.sort();
+        let block = merge_block(self.runs.len());
         let file = self.file.map(std::rc::Rc::new);
         let mut runs: Vec<RunSource<T>> = self
             .runs
             .iter()
             .map(|&(start, end)| {
                 let f = file.clone().expect("a run was written to the file");
-                RunSource::File(Frames::new(f, start, end))
+                RunSource::File(Frames::with_block(f, start, end, block))
             })
             .collect();
         runs.push(RunSource::Memory(self.buf.into_iter()));
@@ -749,7 +780,8 @@ impl<T: Record + Ord> SortedSpill<T> {
         let mut runs: Vec<RunSource<T>> = Vec::with_capacity(self.runs.len() + 1 + sorted.len());
         if let Some(file) = &self.file {
             for &(start, end) in &self.runs {
-                let keys: Frames<&SpillFile, T> = Frames::new(file, start, end);
+                let keys: Frames<&SpillFile, T> =
+                    Frames::with_block(file, start, end, merge_block(self.runs.len()));
                 runs.push(RunSource::Stream(Box::new(keys)));
             }
         }
@@ -758,10 +790,15 @@ impl<T: Record + Ord> SortedSpill<T> {
         Sorted::merging(runs)
     }
 
-    /// Keys pushed so far (written, in memory, or lost).
+    /// Whether nothing was pushed (written, held or lost).
     pub fn is_empty(&self) -> bool {
-        self.runs.is_empty() && self.buf.is_empty() && self.lost == 0
+        self.pushed == 0
     }
+}
+
+/// The read block of each of `runs` runs merged at once (see [`MERGE_BUFFERS`]).
+fn merge_block(runs: usize) -> usize {
+    (MERGE_BUFFERS / runs.max(1)).clamp(MIN_READ_BLOCK, READ_BLOCK)
 }
 
 /// Keys in order, from elsewhere than a [`SortedSpill`] (see

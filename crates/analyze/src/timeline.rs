@@ -12,10 +12,12 @@
 //!
 //! **Memory.** A source's timeline holds at most [`HELD_BUCKETS`] settled buckets in memory
 //! (about 600 bytes each with a latency sketch): past that, the older half goes to a
-//! temporary file in sorted runs (see [`crate::spill::SortedSpill`]) and is merged back when
-//! the rows are read, the parts of a bucket spilled at different times added up. A bundle
-//! spanning a year at minute buckets stays within a few MB per source, and a log in time
-//! order writes each bucket out once.
+//! temporary file as one sorted run (see [`crate::spill::SortedSpill`]), and the runs are
+//! merged back when the rows are read, the parts of a bucket written out at different
+//! times added up. So the pass holds a few MB per source whatever the bundle's span; the
+//! read-back holds one read buffer per run (8 MiB in all up to 512 runs, 16 KiB a run
+//! beyond: a year of minute buckets is 128 runs). A log in time order writes each bucket
+//! out once.
 //!
 //! Additions to the contract (documented in `docs/reports.md` when the table is wired in):
 //! - Records without a time count in one *untimed* row per source, with `bucket_start` null,
@@ -74,12 +76,13 @@ impl BucketStats {
         }
     }
 
+    /// Saturating: counts read back from a damaged temporary file can be anything.
     pub fn merge(&mut self, other: &BucketStats) {
-        self.records += other.records;
-        self.bytes += other.bytes;
-        self.errors += other.errors;
+        self.records = self.records.saturating_add(other.records);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.errors = self.errors.saturating_add(other.errors);
         for (a, b) in self.status.iter_mut().zip(other.status) {
-            *a += b;
+            *a = a.saturating_add(b);
         }
         self.latency.merge(&other.latency);
     }
@@ -118,6 +121,8 @@ pub struct Timeline {
     error: Option<String>,
     /// How many settled buckets `buckets` may hold ([`HELD_BUCKETS`]; less in tests).
     held: usize,
+    /// The first and last start of a settled bucket (written out or not).
+    settled_span: Option<(Micros, Micros)>,
 }
 
 impl Default for Timeline {
@@ -222,6 +227,7 @@ impl Timeline {
             lost: 0,
             error: None,
             held: held.max(2),
+            settled_span: None,
         }
     }
 
@@ -272,6 +278,10 @@ impl Timeline {
 
     /// Add a settled bucket (or a part of one) to the map.
     fn settle_one(&mut self, start: Micros, mut b: BucketStats) {
+        self.settled_span = Some(match self.settled_span {
+            Some((first, last)) => (first.min(start), last.max(start)),
+            None => (start, start),
+        });
         match self.buckets.entry(start) {
             Entry::Occupied(mut held) => held.get_mut().merge(&b),
             Entry::Vacant(room) => {
@@ -294,14 +304,15 @@ impl Timeline {
             .expect("more buckets than kept");
         let newer = self.buckets.split_off(&first_kept);
         let older = std::mem::replace(&mut self.buckets, newer);
-        // Runs of the half written at a time: each write is one sorted run.
-        let run = self.held - keep;
+        let held = self.held;
         let out = self
             .spilled
-            .get_or_insert_with(|| Box::new(SortedSpill::with_run(run)));
+            .get_or_insert_with(|| Box::new(SortedSpill::with_run(held)));
         for (start, stats) in older {
             out.push(SpilledBucket { start, stats });
         }
+        // Each batch is one sorted run, none of it left in memory.
+        out.flush();
     }
 
     /// Put the buckets held outside the map into it. Readers and merges see settled
@@ -317,18 +328,26 @@ impl Timeline {
         self.settle();
         other.settle();
         if let Some(spilled) = other.spilled.take() {
+            // What the other part could not write out is lost here too; and if its file
+            // cannot be read back, so is every part from there on.
+            if let Some(e) = spilled.error() {
+                self.error.get_or_insert_with(|| e.to_string());
+            }
+            let mut unread = spilled.len() - spilled.lost();
+            self.lost += spilled.lost();
             for part in spilled.into_sorted() {
                 match part {
                     Ok(SpilledBucket { start, stats }) => {
+                        unread = unread.saturating_sub(1);
                         self.settle_one(start, stats);
                         self.bound();
                     }
                     Err(e) => {
-                        self.lost += 1;
                         self.error.get_or_insert(e);
                     }
                 }
             }
+            self.lost += unread;
         }
         for (start, b) in std::mem::take(&mut other.buckets) {
             self.settle_one(start, b);
@@ -351,6 +370,17 @@ impl Timeline {
         !self.buckets.is_empty()
             || self.recent.iter().any(Option::is_some)
             || self.spilled.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
+    /// The first and the last bucket start, if any record had a time: without reading
+    /// the buckets back.
+    pub fn span(&self) -> Option<(Micros, Micros)> {
+        self.recent
+            .iter()
+            .flatten()
+            .map(|(start, _)| (*start, *start))
+            .chain(self.settled_span)
+            .reduce(|(a, b), (c, d)| (a.min(c), b.max(d)))
     }
 
     /// Settled buckets in memory (at most [`HELD_BUCKETS`]).
@@ -787,6 +817,10 @@ mod tests {
                 assert_eq!(rows(&[("s", &t)], bucket_secs), expected, "held {held}");
                 assert_eq!(t, whole);
                 assert_eq!(t.lost(), 0);
+                let starts: Vec<Micros> = expected.iter().filter_map(|r| r.bucket_start).collect();
+                let span = (starts[0], starts[starts.len() - 1]);
+                assert_eq!(t.span(), Some(span));
+                assert_eq!(whole.span(), Some(span));
                 for chunks in [2, 9] {
                     let size = evs.len().div_ceil(chunks);
                     let part = |c: &[Event]| {
@@ -808,6 +842,7 @@ mod tests {
                     }
                     assert_eq!(rows(&[("s", &fwd)], bucket_secs), expected);
                     assert_eq!(rows(&[("s", &rev)], bucket_secs), expected);
+                    assert_eq!((fwd.span(), rev.span()), (Some(span), Some(span)));
                 }
             }
         }
