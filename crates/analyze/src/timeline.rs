@@ -14,10 +14,10 @@
 //! (about 600 bytes each with a latency sketch): past that, the older half goes to a
 //! temporary file as one sorted run (see [`crate::spill::SortedSpill`]), and the runs are
 //! merged back when the rows are read, the parts of a bucket written out at different
-//! times added up. So the pass holds a few MB per source whatever the bundle's span; the
-//! read-back holds one read buffer per run (8 MiB in all up to 512 runs, 16 KiB a run
-//! beyond: a year of minute buckets is 128 runs). A log in time order writes each bucket
-//! out once.
+//! times added up. So the pass holds a few MB per source whatever the bundle's span. A log
+//! in time order writes each bucket out once, and its runs carry on from one another, so
+//! they are read back as one; runs out of order take a read buffer each (8 MiB in all up
+//! to 512 runs, 16 KiB a run beyond).
 //!
 //! Additions to the contract (documented in `docs/reports.md` when the table is wired in):
 //! - Records without a time count in one *untimed* row per source, with `bucket_start` null,
