@@ -698,9 +698,7 @@ fn a_timeline_longer_than_memory_holds_counts_what_awk_counts() {
         assert_eq!(got.len(), truth.len(), "{threads} thread(s)");
         let starts: Vec<&str> = rows.iter().map(|r| s(r, "bucket_start")).collect();
         assert!(starts.is_sorted(), "rows by bucket_start");
-        let summary: Value =
-            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
-                .unwrap();
+        let summary = common::summary(out.path());
         assert_eq!(summary["capped"]["timeline_buckets"], 0);
         assert_eq!(summary["capped"]["spill_error"], Value::Null);
         seen.push(rows);
@@ -749,15 +747,8 @@ fn timeline_buckets_a_failing_temporary_file_loses_are_counted() {
             .arg(&log)
             .output()
             .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        let summary: Value =
-            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
-                .unwrap();
+        common::assert_exit(&o, 0);
+        let summary = common::summary(out.path());
         let lost = summary["capped"]["timeline_buckets"].as_u64().unwrap();
         assert!(lost > 0, "chunk {chunk}: nothing lost");
         let error = summary["capped"]["spill_error"]

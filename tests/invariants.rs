@@ -40,12 +40,7 @@ fn plain_and_compressed_renderings_say_the_same() {
                 .arg(sample)
                 .output()
                 .unwrap();
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            common::assert_exit(&o, 0);
         };
         run(&samples(), a.path());
         run(plain.path(), b.path());

@@ -265,8 +265,7 @@ fn sources_parquet_has_the_contract_columns() {
         .map(|e| e.unwrap().metadata().unwrap().len())
         .sum();
     assert_eq!(total, du, "every byte of the folder is accounted for");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap()).unwrap();
+    let summary = common::summary(out.path());
     assert_eq!(summary["report_version"], "1");
     assert_eq!(summary["totals"]["bytes"], du);
     assert_eq!(summary["options"]["tz"], "UTC");

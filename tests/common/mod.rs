@@ -183,13 +183,23 @@ pub fn analyze_into(out: &Path, paths: &[&Path], extra: &[&str], code: i32) -> S
     args.extend(extra.iter().map(std::ffi::OsStr::new));
     args.extend(paths.iter().map(|p| p.as_os_str()));
     let o = coroner(args);
+    assert_exit(&o, code);
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Panics, showing stderr, unless the run exited `code`.
+pub fn assert_exit(o: &Output, code: i32) {
     assert_eq!(
         o.status.code(),
         Some(code),
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `summary.json` of a run that wrote into `out`.
+pub fn summary(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
 }
 
 /// One table row as `table_rows` gives it.

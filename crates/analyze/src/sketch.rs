@@ -154,6 +154,14 @@ impl QuantileSketch {
         if self.packed.is_some() {
             return;
         }
+        let out = self.packed_bytes();
+        self.bins = Vec::new();
+        self.dense = None;
+        self.packed = (!out.is_empty()).then(|| out.into_boxed_slice());
+    }
+
+    /// The bins in the packed form (see `packed`), made from any form.
+    fn packed_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         let mut previous = MIN_INDEX - 1;
         for (i, n) in self.iter_bins() {
@@ -161,9 +169,7 @@ impl QuantileSketch {
             put_varint(&mut out, n);
             previous = i;
         }
-        self.bins = Vec::new();
-        self.dense = None;
-        self.packed = (!out.is_empty()).then(|| out.into_boxed_slice());
+        out
     }
 
     /// To sparse bins (from either other form), to be changed.
@@ -338,11 +344,7 @@ impl crate::spill::Record for QuantileSketch {
         crate::spill::put_u64(out, self.zero);
         let packed = match &self.packed {
             Some(packed) => std::borrow::Cow::Borrowed(&packed[..]),
-            None => {
-                let mut copy = self.clone();
-                copy.compact();
-                std::borrow::Cow::Owned(copy.packed.map(Vec::from).unwrap_or_default())
-            }
+            None => std::borrow::Cow::Owned(self.packed_bytes()),
         };
         out.extend_from_slice(&(packed.len() as u32).to_le_bytes());
         out.extend_from_slice(&packed);

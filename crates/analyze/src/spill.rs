@@ -839,6 +839,11 @@ pub struct Sorted<'a, T> {
 }
 
 impl<'a, T: Record + Ord> Sorted<'a, T> {
+    /// Streams each in order, merged (equal keys: the earlier stream's first).
+    pub fn of(streams: Vec<KeyStream<'a, T>>) -> Sorted<'a, T> {
+        Sorted::merging(streams.into_iter().map(RunSource::Stream).collect())
+    }
+
     fn merging(runs: Vec<RunSource<'a, T>>) -> Sorted<'a, T> {
         let mut sorted = Sorted {
             runs,

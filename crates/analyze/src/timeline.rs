@@ -36,7 +36,7 @@ use coroner_parse::timestamp::Micros;
 
 use crate::event::Event;
 use crate::sketch::{BinCache, QuantileSketch};
-use crate::spill::{self, KeyStream, Reader, Record, SortedSpill};
+use crate::spill::{self, KeyStream, Reader, Record, Sorted, SortedSpill};
 use crate::table::{self, Column, Layout};
 
 const SEC: i64 = 1_000_000;
@@ -251,8 +251,9 @@ impl Timeline {
                         // The older of the two goes to the map; this record's bucket
                         // takes its place.
                         let start = bucket_start(ts, bucket_secs);
-                        let evicted = self.recent[usize::from(self.last)].take();
-                        self.put_back(evicted);
+                        if let Some((old, b)) = self.recent[usize::from(self.last)].take() {
+                            self.settle_one(old, b);
+                        }
                         let b = self.buckets.remove(&start).unwrap_or_default();
                         self.recent[usize::from(self.last)] = Some((start, b));
                     }
@@ -267,16 +268,9 @@ impl Timeline {
         bucket.observe(ev, status, &mut self.latency_bins);
     }
 
-    /// A bucket that is no longer filled goes to the map, its latency bins packed (the
-    /// merge packs them, see [`QuantileSketch::compact`]: the map holds many buckets).
-    fn put_back(&mut self, bucket: Option<(Micros, BucketStats)>) {
-        if let Some((start, b)) = bucket {
-            self.settle_one(start, b);
-            self.bound();
-        }
-    }
-
-    /// Add a settled bucket (or a part of one) to the map.
+    /// Add a bucket that is no longer filled (or a part of one) to the map, its latency
+    /// bins packed ([`QuantileSketch::compact`]: the map holds many buckets), and write the
+    /// older half out when the map outgrows `held`.
     fn settle_one(&mut self, start: Micros, mut b: BucketStats) {
         self.settled_span = Some(match self.settled_span {
             Some((first, last)) => (first.min(start), last.max(start)),
@@ -289,6 +283,7 @@ impl Timeline {
                 room.insert(b);
             }
         }
+        self.bound();
     }
 
     /// Past `held` settled buckets, write the older half out.
@@ -318,9 +313,9 @@ impl Timeline {
     /// Put the buckets held outside the map into it. Readers and merges see settled
     /// timelines: the pipeline settles each chunk's timeline before folding it.
     pub fn settle(&mut self) {
-        let [a, b] = std::mem::take(&mut self.recent);
-        self.put_back(a);
-        self.put_back(b);
+        for (start, b) in std::mem::take(&mut self.recent).into_iter().flatten() {
+            self.settle_one(start, b);
+        }
     }
 
     /// Fold another part of the same source into this one. Commutative and associative.
@@ -340,7 +335,6 @@ impl Timeline {
                     Ok(SpilledBucket { start, stats }) => {
                         unread = unread.saturating_sub(1);
                         self.settle_one(start, stats);
-                        self.bound();
                     }
                     Err(e) => {
                         self.error.get_or_insert(e);
@@ -351,7 +345,6 @@ impl Timeline {
         }
         for (start, b) in std::mem::take(&mut other.buckets) {
             self.settle_one(start, b);
-            self.bound();
         }
         self.untimed.merge(&other.untimed);
         self.with_status += other.with_status;
@@ -367,9 +360,7 @@ impl Timeline {
 
     /// Whether any record had a time.
     pub fn has_timed(&self) -> bool {
-        !self.buckets.is_empty()
-            || self.recent.iter().any(Option::is_some)
-            || self.spilled.as_ref().is_some_and(|s| !s.is_empty())
+        self.span().is_some()
     }
 
     /// The first and the last bucket start, if any record had a time: without reading
@@ -430,8 +421,7 @@ impl Timeline {
         ];
         let parts = match &self.spilled {
             Some(spilled) => spilled.sorted_with(streams),
-            // Nothing written out: the same merge, of the two streams alone.
-            None => SortedSpill::with_run(1).into_sorted_with(streams),
+            None => Sorted::of(streams),
         };
         let mut parts = parts.peekable();
         let mut failed = false;
