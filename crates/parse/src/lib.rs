@@ -32,6 +32,7 @@ pub mod format;
 pub mod formats;
 pub mod frame;
 pub mod input;
+mod line_marks;
 pub mod literal;
 pub mod payload;
 pub mod timestamp;

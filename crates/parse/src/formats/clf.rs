@@ -51,6 +51,7 @@
 use memchr::{memchr, memchr_iter, memrchr};
 
 use crate::error::ParseError;
+use crate::line_marks::{LineMarks, Mark};
 use crate::timestamp::{Micros, TimeCache, parse_clf};
 
 /// One nginx/apache access log line (`common`, `combined`, `main` and custom suffixes).
@@ -140,10 +141,11 @@ fn parse_traefik_with<'a>(
     line: &'a [u8],
     time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
 ) -> Result<TraefikRecord<'a>, ParseError> {
-    let (mut r, pos) = head(line, time)?;
+    let marks = LineMarks::new(line);
+    let (mut r, pos) = head(line, &marks, time)?;
     let Some((tail_start, tail)) = traefik_tail(line, pos) else {
         // genericCLF: plain combined.
-        combined_tail(line, &mut r, pos);
+        combined_tail(line, &marks, &mut r, pos);
         return Ok(TraefikRecord {
             clf: r,
             has_tail: false,
@@ -222,12 +224,14 @@ fn parse_with<'a>(
     line: &'a [u8],
     time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
 ) -> Result<AccessRecord<'a>, ParseError> {
-    let (mut r, pos) = head(line, time)?;
-    let pos = combined_tail(line, &mut r, pos);
+    // Every search below is on the line's marks: see `line_marks` for why.
+    let marks = LineMarks::new(line);
+    let (mut r, pos) = head(line, &marks, time)?;
+    let pos = combined_tail(line, &marks, &mut r, pos);
     // nginx `main`: a third quoted field.
-    if let Some((v, end)) = line.get(pos..).and_then(|s| quoted_field(s, true)) {
+    if let Some((v, end)) = quoted_field(line, &marks, pos, true) {
         r.forwarded_for = v;
-        r.rest = after_space(line, pos + end);
+        r.rest = after_space(line, end);
     }
     Ok(r)
 }
@@ -237,36 +241,42 @@ fn after_space(line: &[u8], pos: usize) -> &[u8] {
     s.strip_prefix(b" ").unwrap_or(s)
 }
 
-/// `"x"` or `-` at the start of `s` (a leading space is skipped): (value, end offset in `s`).
+/// `"x"` or `-` at `line[pos..]` (a leading space is skipped): (value, offset after it).
 /// The closing quote is the first unescaped `"` followed by a space or the end; without
-/// one the value runs to the end of `s` when `lenient` (a pager-cut line).
+/// one the value runs to the end of the line when `lenient` (a pager-cut line).
 #[inline]
-fn quoted_field(s: &[u8], lenient: bool) -> Option<(Option<&[u8]>, usize)> {
-    let (s, skip) = match s.strip_prefix(b" ") {
-        Some(t) => (t, 1),
-        None => (s, 0),
+fn quoted_field<'a>(
+    line: &'a [u8],
+    marks: &LineMarks,
+    pos: usize,
+    lenient: bool,
+) -> Option<(Option<&'a [u8]>, usize)> {
+    let p = if line.get(pos) == Some(&b' ') {
+        pos + 1
+    } else {
+        pos
     };
-    match s.first()? {
-        b'-' if matches!(s.get(1), None | Some(b' ')) => Some((None, skip + 1)),
+    let closes = |q: usize| matches!(line.get(q + 1), None | Some(b' '));
+    let value = |v: &'a [u8]| if v == b"-" { None } else { Some(v) };
+    match line.get(p)? {
+        b'-' if matches!(line.get(p + 1), None | Some(b' ')) => Some((None, p + 1)),
         b'"' => {
-            let body = &s[1..];
+            let body = p + 1;
+            let mut q = marks.next(Mark::Quote, body);
             // Almost always the first quote closes the field.
-            if let Some(q) = memchr(b'"', body)
-                && matches!(body.get(q + 1), None | Some(b' '))
-                && body.get(q.wrapping_sub(1)) != Some(&b'\\')
+            if let Some(first) = q
+                && closes(first)
+                && (first == body || line[first - 1] != b'\\')
             {
-                let v = &body[..q];
-                let v = if v == b"-" { None } else { Some(v) };
-                return Some((v, skip + q + 2));
+                return Some((value(&line[body..first]), first + 1));
             }
-            for q in memchr_iter(b'"', body) {
-                if matches!(body.get(q + 1), None | Some(b' ')) && !escaped(body, q) {
-                    let v = &body[..q];
-                    let v = if v == b"-" { None } else { Some(v) };
-                    return Some((v, skip + q + 2));
+            while let Some(at) = q {
+                if closes(at) && !escaped(&line[body..], at - body) {
+                    return Some((value(&line[body..at]), at + 1));
                 }
+                q = marks.next(Mark::Quote, at + 1);
             }
-            lenient.then_some((Some(body), skip + s.len()))
+            lenient.then_some((Some(&line[body..]), line.len()))
         }
         _ => None,
     }
@@ -280,40 +290,51 @@ fn escaped(s: &[u8], q: usize) -> bool {
 /// `referer user-agent` after the size, both optional (`common` ends at the size).
 /// Returns the offset after the last field read.
 #[inline]
-fn combined_tail<'a>(line: &'a [u8], r: &mut AccessRecord<'a>, pos: usize) -> usize {
+fn combined_tail<'a>(
+    line: &'a [u8],
+    marks: &LineMarks,
+    r: &mut AccessRecord<'a>,
+    pos: usize,
+) -> usize {
     r.rest = after_space(line, pos);
-    let Some((referer, end)) = line.get(pos..).and_then(|s| quoted_field(s, false)) else {
+    let Some((referer, pos2)) = quoted_field(line, marks, pos, false) else {
         return pos;
     };
-    let pos2 = pos + end;
-    let Some((ua, end2)) = line.get(pos2..).and_then(|s| quoted_field(s, true)) else {
+    let Some((ua, end)) = quoted_field(line, marks, pos2, true) else {
         // A quoted field alone is not `combined`: leave it in `rest`.
         return pos;
     };
     r.referer = referer;
     r.user_agent = ua;
-    let pos = pos2 + end2;
-    r.rest = after_space(line, pos);
-    pos
+    r.rest = after_space(line, end);
+    end
 }
 
 /// Everything up to and including the size: the record and the offset after the size.
 #[inline]
 fn head<'a>(
     line: &'a [u8],
+    marks: &LineMarks,
     mut time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
 ) -> Result<(AccessRecord<'a>, usize), ParseError> {
-    let open = memchr(b'[', line).ok_or(ParseError::new("'[' before the time", line.len()))?;
-    let (prefix, start) = compose_prefix(&line[..open]);
-    // `client ident user ` before the `[`.
-    let before = line[start..open]
-        .strip_suffix(b" ")
-        .ok_or(ParseError::new("' ' before '['", open))?;
-    let sp = rfind_space(before).ok_or(ParseError::new("ident and user", start))?;
-    let user = &before[sp + 1..];
-    let sp2 = rfind_space(&before[..sp]).ok_or(ParseError::new("ident", start))?;
-    let ident = &before[sp2 + 1..sp];
-    let client = &before[..sp2];
+    let open = marks
+        .next(Mark::Bracket, 0)
+        .ok_or(ParseError::new("'[' before the time", line.len()))?;
+    let (prefix, start) = compose_prefix(line, marks, open);
+    // `client ident user ` before the `[` (`start <= open`).
+    if open == start || line[open - 1] != b' ' {
+        return Err(ParseError::new("' ' before '['", open));
+    }
+    let end = open - 1;
+    let sp = marks
+        .last_in(Mark::Space, start, end)
+        .ok_or(ParseError::new("ident and user", start))?;
+    let user = &line[sp + 1..end];
+    let sp2 = marks
+        .last_in(Mark::Space, start, sp)
+        .ok_or(ParseError::new("ident", start))?;
+    let ident = &line[sp2 + 1..sp];
+    let client = &line[start..sp2];
     if client.is_empty() {
         return Err(ParseError::new("client", start));
     }
@@ -332,16 +353,16 @@ fn head<'a>(
         return Err(ParseError::new("' \"' before the request", pos));
     }
     pos += 2;
-    let body = &line[pos..];
     // The first quote closes the request unless the request holds a raw `"`.
-    let first = memchr(b'"', body).and_then(|q| Some((q, status_size_follow(body.get(q + 1..)?)?)));
-    let (q, follow) = match first {
-        Some(found) => found,
-        None => memchr_iter(b'"', body)
-            .find_map(|q| Some((q, status_size_follow(&body[q + 1..])?)))
-            .ok_or(ParseError::new("'\"' and status after the request", pos))?,
+    let mut next = marks.next(Mark::Quote, pos);
+    let (q, follow) = loop {
+        let q = next.ok_or(ParseError::new("'\"' and status after the request", pos))?;
+        if let Some(follow) = status_size_follow(&line[q + 1..]) {
+            break (q, follow);
+        }
+        next = marks.next(Mark::Quote, q + 1);
     };
-    let request = &body[..q];
+    let request = &line[pos..q];
     let (method, target, protocol) = split_request(request);
     let r = AccessRecord {
         prefix,
@@ -363,15 +384,16 @@ fn head<'a>(
         forwarded_for: None,
         rest: &[],
     };
-    Ok((r, pos + q + 1 + follow.len))
+    Ok((r, q + 1 + follow.len))
 }
 
 /// `name | ` (docker-compose, swarm) before the client: (name, offset of the client).
 /// Only the first token and the padding after it are looked at, so lines without a prefix
 /// pay for a few bytes, not for the whole client list.
 #[inline]
-fn compose_prefix(head: &[u8]) -> (Option<&[u8]>, usize) {
-    let Some(sp) = find_space(head) else {
+fn compose_prefix<'a>(line: &'a [u8], marks: &LineMarks, open: usize) -> (Option<&'a [u8]>, usize) {
+    let head = &line[..open];
+    let Some(sp) = marks.next(Mark::Space, 0).filter(|&sp| sp < open) else {
         return (None, 0);
     };
     let pad = head[sp..].iter().take_while(|&&c| c == b' ').count();
@@ -1040,6 +1062,288 @@ pub(crate) mod tests {
         }
     }
 
+    /// The parser as it was before [`LineMarks`]: each field found by `memchr` or a byte
+    /// loop. The marks must find the same fields in every line, including broken ones.
+    mod reference {
+        use super::super::*;
+
+        fn parse_with<'a>(
+            line: &'a [u8],
+            time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
+        ) -> Result<AccessRecord<'a>, ParseError> {
+            let (mut r, pos) = head(line, time)?;
+            let pos = combined_tail(line, &mut r, pos);
+            // nginx `main`: a third quoted field.
+            if let Some((v, end)) = line.get(pos..).and_then(|s| quoted_field(s, true)) {
+                r.forwarded_for = v;
+                r.rest = after_space(line, pos + end);
+            }
+            Ok(r)
+        }
+
+        /// `"x"` or `-` at the start of `s` (a leading space is skipped): (value, end offset in `s`).
+        /// The closing quote is the first unescaped `"` followed by a space or the end; without
+        /// one the value runs to the end of `s` when `lenient` (a pager-cut line).
+        #[inline]
+        fn quoted_field(s: &[u8], lenient: bool) -> Option<(Option<&[u8]>, usize)> {
+            let (s, skip) = match s.strip_prefix(b" ") {
+                Some(t) => (t, 1),
+                None => (s, 0),
+            };
+            match s.first()? {
+                b'-' if matches!(s.get(1), None | Some(b' ')) => Some((None, skip + 1)),
+                b'"' => {
+                    let body = &s[1..];
+                    // Almost always the first quote closes the field.
+                    if let Some(q) = memchr(b'"', body)
+                        && matches!(body.get(q + 1), None | Some(b' '))
+                        && body.get(q.wrapping_sub(1)) != Some(&b'\\')
+                    {
+                        let v = &body[..q];
+                        let v = if v == b"-" { None } else { Some(v) };
+                        return Some((v, skip + q + 2));
+                    }
+                    for q in memchr_iter(b'"', body) {
+                        if matches!(body.get(q + 1), None | Some(b' ')) && !escaped(body, q) {
+                            let v = &body[..q];
+                            let v = if v == b"-" { None } else { Some(v) };
+                            return Some((v, skip + q + 2));
+                        }
+                    }
+                    lenient.then_some((Some(body), skip + s.len()))
+                }
+                _ => None,
+            }
+        }
+
+        /// `referer user-agent` after the size, both optional (`common` ends at the size).
+        /// Returns the offset after the last field read.
+        #[inline]
+        fn combined_tail<'a>(line: &'a [u8], r: &mut AccessRecord<'a>, pos: usize) -> usize {
+            r.rest = after_space(line, pos);
+            let Some((referer, end)) = line.get(pos..).and_then(|s| quoted_field(s, false)) else {
+                return pos;
+            };
+            let pos2 = pos + end;
+            let Some((ua, end2)) = line.get(pos2..).and_then(|s| quoted_field(s, true)) else {
+                // A quoted field alone is not `combined`: leave it in `rest`.
+                return pos;
+            };
+            r.referer = referer;
+            r.user_agent = ua;
+            let pos = pos2 + end2;
+            r.rest = after_space(line, pos);
+            pos
+        }
+
+        /// Everything up to and including the size: the record and the offset after the size.
+        #[inline]
+        fn head<'a>(
+            line: &'a [u8],
+            mut time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
+        ) -> Result<(AccessRecord<'a>, usize), ParseError> {
+            let open =
+                memchr(b'[', line).ok_or(ParseError::new("'[' before the time", line.len()))?;
+            let (prefix, start) = compose_prefix(&line[..open]);
+            // `client ident user ` before the `[`.
+            let before = line[start..open]
+                .strip_suffix(b" ")
+                .ok_or(ParseError::new("' ' before '['", open))?;
+            let sp = rfind_space(before).ok_or(ParseError::new("ident and user", start))?;
+            let user = &before[sp + 1..];
+            let sp2 = rfind_space(&before[..sp]).ok_or(ParseError::new("ident", start))?;
+            let ident = &before[sp2 + 1..sp];
+            let client = &before[..sp2];
+            if client.is_empty() {
+                return Err(ParseError::new("client", start));
+            }
+
+            let after = &line[open + 1..];
+            let (time, time_len) = match time(after) {
+                Some((t, n)) if after.get(n) == Some(&b']') => (Some(t), n),
+                _ => (
+                    None,
+                    memchr(b']', after).ok_or(ParseError::new("']' after the time", line.len()))?,
+                ),
+            };
+            let time_raw = &after[..time_len];
+            let mut pos = open + 1 + time_len + 1;
+            if line.get(pos) != Some(&b' ') || line.get(pos + 1) != Some(&b'"') {
+                return Err(ParseError::new("' \"' before the request", pos));
+            }
+            pos += 2;
+            let body = &line[pos..];
+            // The first quote closes the request unless the request holds a raw `"`.
+            let first =
+                memchr(b'"', body).and_then(|q| Some((q, status_size_follow(body.get(q + 1..)?)?)));
+            let (q, follow) = match first {
+                Some(found) => found,
+                None => memchr_iter(b'"', body)
+                    .find_map(|q| Some((q, status_size_follow(&body[q + 1..])?)))
+                    .ok_or(ParseError::new("'\"' and status after the request", pos))?,
+            };
+            let request = &body[..q];
+            let (method, target, protocol) = split_request(request);
+            let r = AccessRecord {
+                prefix,
+                client: dash_none(client),
+                ident,
+                user: dash_none(user),
+                time,
+                time_raw,
+                request,
+                method,
+                target,
+                protocol,
+                status: follow.status,
+                status_raw: follow.status_raw,
+                size: follow.size,
+                size_raw: follow.size_raw,
+                referer: None,
+                user_agent: None,
+                forwarded_for: None,
+                rest: &[],
+            };
+            Ok((r, pos + q + 1 + follow.len))
+        }
+
+        /// `name | ` (docker-compose, swarm) before the client: (name, offset of the client).
+        /// Only the first token and the padding after it are looked at, so lines without a prefix
+        /// pay for a few bytes, not for the whole client list.
+        #[inline]
+        fn compose_prefix(head: &[u8]) -> (Option<&[u8]>, usize) {
+            let Some(sp) = find_space(head) else {
+                return (None, 0);
+            };
+            let pad = head[sp..].iter().take_while(|&&c| c == b' ').count();
+            let bar = sp + pad;
+            if sp == 0 || head.get(bar) != Some(&b'|') || head.get(bar + 1) != Some(&b' ') {
+                return (None, 0);
+            }
+            (Some(&head[..sp]), bar + 2)
+        }
+
+        fn parse_traefik_with<'a>(
+            line: &'a [u8],
+            time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
+        ) -> Result<TraefikRecord<'a>, ParseError> {
+            let (mut r, pos) = head(line, time)?;
+            let Some((tail_start, tail)) = traefik_tail(line, pos) else {
+                // genericCLF: plain combined.
+                combined_tail(line, &mut r, pos);
+                return Ok(TraefikRecord {
+                    clf: r,
+                    has_tail: false,
+                    request_count: None,
+                    router: None,
+                    service_url: None,
+                    duration_ms: None,
+                });
+            };
+            let (referer, user_agent) = referer_and_agent(line, pos, tail_start)?;
+            r.referer = referer;
+            r.user_agent = user_agent;
+            Ok(TraefikRecord {
+                clf: r,
+                has_tail: true,
+                request_count: tail.request_count,
+                router: tail.router,
+                service_url: tail.service_url,
+                duration_ms: tail.duration_ms,
+            })
+        }
+
+        pub(crate) fn parse(line: &[u8]) -> Result<AccessRecord<'_>, ParseError> {
+            parse_with(line, parse_clf)
+        }
+
+        pub(crate) fn parse_traefik(line: &[u8]) -> Result<TraefikRecord<'_>, ParseError> {
+            parse_traefik_with(line, parse_clf)
+        }
+    }
+
+    /// Both parsers on `line`, which must agree.
+    fn assert_agrees_with_reference(line: &[u8]) {
+        assert_eq!(
+            parse(line),
+            reference::parse(line),
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+        assert_eq!(
+            parse_traefik(line),
+            reference::parse_traefik(line),
+            "{}",
+            String::from_utf8_lossy(line)
+        );
+    }
+
+    #[test]
+    fn marks_agree_with_reference_on_fixtures_and_their_mutations() {
+        let mut g = Gen(0x2545_F491_4F6C_DD1D, 0);
+        let mut generated = Vec::new();
+        for _ in 0..300 {
+            let mut l = Vec::new();
+            g.line(&mut l);
+            generated.push(l);
+        }
+        let long_agent = format!(
+            r#"192.0.2.1 - - [10/Oct/2000:13:55:36 -0700] "GET /{} HTTP/1.1" 200 5 "-" "{}" "x""#,
+            "p".repeat(200),
+            "a\\\" \"".repeat(60)
+        );
+        let lines = NGINX
+            .iter()
+            .chain(TRAEFIK)
+            .map(|l| l.as_bytes().to_vec())
+            .chain(generated)
+            .chain([long_agent.into_bytes()]);
+        for l in lines {
+            assert_agrees_with_reference(&l);
+            for i in 0..=l.len() {
+                assert_agrees_with_reference(&l[..i]);
+            }
+            for i in 0..l.len() {
+                for r in [b'"', b' ', b'[', b'\\', b'-', b']'] {
+                    let mut m = l.clone();
+                    m[i] = r;
+                    assert_agrees_with_reference(&m);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Lines built of CLF's pieces in any order, long enough to cross the window.
+        #[test]
+        fn marks_agree_with_reference_on_clf_shaped_noise(
+            parts in proptest::collection::vec(
+                proptest::prelude::prop_oneof![
+                    proptest::prelude::Just(&b" "[..]),
+                    proptest::prelude::Just(&b"\""[..]),
+                    proptest::prelude::Just(&b"\\\""[..]),
+                    proptest::prelude::Just(&b"["[..]),
+                    proptest::prelude::Just(&b"]"[..]),
+                    proptest::prelude::Just(&b"-"[..]),
+                    proptest::prelude::Just(&b" | "[..]),
+                    proptest::prelude::Just(&b"192.0.2.1 - - "[..]),
+                    proptest::prelude::Just(&b"[10/Oct/2000:13:55:36 -0700] \""[..]),
+                    proptest::prelude::Just(&b"GET /a?b HTTP/1.1"[..]),
+                    proptest::prelude::Just(&b"\" 200 512"[..]),
+                    proptest::prelude::Just(&b" \"-\" \"curl/8\""[..]),
+                    proptest::prelude::Just(&b" 1 \"r@docker\" \"http://a\" 3ms"[..]),
+                    proptest::prelude::Just(&b"0123456789abcdefghijklmnopqrstuvwxyz"[..]),
+                ],
+                0..40,
+            )
+        ) {
+            let line = parts.concat();
+            assert_agrees_with_reference(&line);
+        }
+    }
+
     /// A tiny deterministic generator of realistic combined/main lines.
     pub(crate) struct Gen(pub(crate) u64, pub(crate) u64);
     impl Gen {
@@ -1169,10 +1473,14 @@ pub(crate) mod tests {
                 .unwrap_or(0)
         });
         run("head only", &|l| {
-            head(l, parse_clf).map(|r| r.1).unwrap_or(0)
+            head(l, &LineMarks::new(l), parse_clf)
+                .map(|r| r.1)
+                .unwrap_or(0)
         });
         run("head notime", &|l| {
-            head(l, |_| None).map(|r| r.1).unwrap_or(0)
+            head(l, &LineMarks::new(l), |_| None)
+                .map(|r| r.1)
+                .unwrap_or(0)
         });
         run("full", &|l| parse(l).map(|r| r.request.len()).unwrap_or(0));
         run("5 memchr", &|l| {
