@@ -215,6 +215,17 @@ fn seconds_ms(v: &[u8]) -> Option<f64> {
 /// the parse). Anything else takes the parse.
 #[inline]
 fn leading_seconds_ms(v: &[u8]) -> (usize, Option<f64>) {
+    // nginx writes `$request_time` as `%d.%03d`: a one-digit second is read without the
+    // loop (same `m`, same division, so the same bits).
+    if let [a, b'.', x, y, z, rest @ ..] = v
+        && !matches!(rest.first(), Some(b'0'..=b'9' | b'.'))
+    {
+        let d = [a, x, y, z].map(|c| u64::from(c.wrapping_sub(b'0')));
+        if d.iter().all(|&d| d <= 9) {
+            let m = d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3];
+            return (5, Some(m as f64 / POW10[3] * 1000.0));
+        }
+    }
     let (mut m, mut digits, mut decimals, mut dots) = (0u64, 0u32, 0usize, 0u32);
     let mut end = 0;
     for &b in v {
@@ -350,6 +361,23 @@ mod tests {
                 seconds_ms(&value[..end])
             };
             proptest::prop_assert_eq!(timing_ms(v).map(f64::to_bits), plain.map(f64::to_bits));
+        }
+
+        /// nginx's own shape (`0.058`), read without the loop, is the parse's value to the
+        /// bit, and what follows it ends it only when it is no digit or dot.
+        #[test]
+        fn nginx_request_time_equals_the_parse(v in r#"[0-9]\.[0-9]{3}[ .0-9a-z"]{0,3}"#) {
+            let v = v.as_bytes();
+            let end = v
+                .iter()
+                .position(|&b| !(b.is_ascii_digit() || b == b'.'))
+                .unwrap_or(v.len());
+            let (n, ms) = leading_seconds_ms(v);
+            proptest::prop_assert_eq!(n, end);
+            proptest::prop_assert_eq!(
+                ms.map(f64::to_bits),
+                seconds_ms_parsed(&v[..end]).map(f64::to_bits)
+            );
         }
 
         /// The fast reading gives the parse's value to the bit, and declines (None) the

@@ -85,43 +85,62 @@ impl<'a> LineMarks<'a> {
             (m.quote[0], m.space[0], m.bracket[0]) = (quote.into(), space.into(), bracket.into());
             return m;
         }
-        // The last bytes are read as the window's last 16, shifted so that only the bytes
-        // not yet classified stay (a copy to a padded block was slower: its 16-byte load
-        // had to wait for the copy's smaller stores).
-        let last: &[u8; 16] = line[n - 16..n].try_into().expect("16 bytes");
-        let (full, tail) = (n / 16, n % 16);
-        // The head: spaces and `[` too, a word gathered in registers and stored once.
-        let mut head = [0u64; 3];
-        for k in 0..4 {
-            let bits = if k < full {
-                classify_head(line[16 * k..16 * k + 16].try_into().expect("16 bytes"))
-            } else if k == full && tail > 0 {
-                classify_head(last).map(|b| b >> (16 - tail))
+        // Whole 64-byte words first: four blocks each, shifts known, no bounds to check.
+        let words = line[..n].chunks_exact(64);
+        let rest = words.remainder();
+        let mut word = 0;
+        for chunk in words {
+            let blocks: [&[u8; 16]; 4] =
+                std::array::from_fn(|k| chunk[16 * k..16 * k + 16].try_into().expect("16"));
+            if word == 0 {
+                let mut head = [0u64; 3];
+                for (k, block) in blocks.into_iter().enumerate() {
+                    for (h, b) in head.iter_mut().zip(classify_head(block)) {
+                        *h |= u64::from(b) << (16 * k);
+                    }
+                }
+                [m.quote[0], m.space[0], m.bracket[0]] = head;
             } else {
-                break;
-            };
-            for (h, b) in head.iter_mut().zip(bits) {
-                *h |= u64::from(b) << (16 * k);
+                m.quote[word] = blocks.into_iter().enumerate().fold(0, |q, (k, block)| {
+                    q | u64::from(classify_quote(block)) << (16 * k)
+                });
             }
+            word += 1;
         }
-        [m.quote[0], m.space[0], m.bracket[0]] = head;
-        // The rest of the window: quotes only.
-        for word in 1..WORDS {
-            let mut quote = 0u64;
-            for k in 4 * word..4 * word + 4 {
-                let bits = if k < full {
-                    classify_quote(line[16 * k..16 * k + 16].try_into().expect("16 bytes"))
-                } else if k == full && tail > 0 {
-                    classify_quote(last) >> (16 - tail)
-                } else {
-                    break;
-                };
-                quote |= u64::from(bits) << (16 * (k % 4));
+        if rest.is_empty() {
+            return m;
+        }
+        // The last word's whole blocks, then its last bytes: read as the window's last 16,
+        // shifted so that only the bytes not yet classified stay (a copy to a padded block
+        // was slower: its 16-byte load had to wait for the copy's smaller stores).
+        let blocks = rest.chunks_exact(16);
+        let tail = blocks.remainder().len();
+        let mut acc = [0u64; 3];
+        let mut k = 0;
+        let mut add = |bits: [u16; 3], k: usize| {
+            for (a, b) in acc.iter_mut().zip(bits) {
+                *a |= u64::from(b) << (16 * k);
             }
-            m.quote[word] = quote;
-            if 64 * (word + 1) >= n {
-                break;
+        };
+        let classify = |block: &[u8; 16]| {
+            if word == 0 {
+                classify_head(block)
+            } else {
+                [classify_quote(block), 0, 0]
             }
+        };
+        for block in blocks {
+            add(classify(block.try_into().expect("16 bytes")), k);
+            k += 1;
+        }
+        if tail > 0 {
+            let last = classify(line[n - 16..n].try_into().expect("16 bytes"));
+            add(last.map(|b| b >> (16 - tail)), k);
+        }
+        if word == 0 {
+            [m.quote[0], m.space[0], m.bracket[0]] = acc;
+        } else {
+            m.quote[word] = acc[0];
         }
         m
     }

@@ -416,7 +416,9 @@ struct StatusSize<'a> {
 
 /// After the request's closing quote: ` <status> <size>` then the end or a space.
 /// Status and size are digits, `-` or a Go fmt error (`%!d(<nil>)`).
-#[inline]
+// Inlined: returned through memory, its status (an `Option<u16>` written as two halves)
+// was read back as one word the store could not forward, a stall on every line.
+#[inline(always)]
 fn status_size_follow(s: &[u8]) -> Option<StatusSize<'_>> {
     // Nearly every line: three status digits and a decimal size, read and checked in one
     // pass (the general path below scans each token twice, then parses it).
