@@ -15,12 +15,15 @@
 //!
 //! One cache per chunk (indexes are the chunk's), up to [`SLOTS`] requests in a small
 //! open-addressing table: a miss costs the building it would have cost anyway plus one
-//! insertion. A request whose path has an id (a segment the key masks) is not put in: it
-//! is most likely seen once, and such requests had filled the cache and pushed the hot
-//! entries out of the CPU's caches ([`KeyCounts::add_access`](crate::templates::KeyCounts::add_access)). It was direct-mapped, where two hot requests sharing a slot evicted each other:
-//! on the apache log of `tests/fixtures` (1,627 distinct requests per 10,000 lines) that
-//! made two thirds of the misses. Entries are compared in full, never by hash alone, so a
-//! crafted URL can only cause misses, not miscounts.
+//! insertion. It was direct-mapped, where two hot requests sharing a slot evicted each
+//! other: on the apache log of `tests/fixtures` (1,627 distinct requests per 10,000 lines)
+//! that made two thirds of the misses. Entries are compared in full, never by hash alone,
+//! so a crafted URL can only cause misses, not miscounts.
+//!
+//! A request whose path has an id (a segment the key masks) is put in only the second time
+//! it is seen ([`RequestCache::seen_before`]): most are seen once, and caching each had
+//! filled the cache and pushed the hot entries out of the CPU's caches
+//! ([`KeyCounts::add_access`](crate::templates::KeyCounts::add_access)).
 //!
 //! ```
 //! use coroner_analyze::request_cache::{RawRequest, RequestCache};
@@ -266,7 +269,17 @@ pub struct RequestCache {
     keys: Vec<u8>,
     /// The chunk being counted (see [`RequestCache::begin_chunk`]).
     chunk: u32,
+    /// Requests asked about by [`RequestCache::seen_before`]: one bit per hash, cleared
+    /// after [`SEEN_CLEAR`] bits were set.
+    seen: Box<[u64; SEEN_BITS / 64]>,
+    seen_set: usize,
 }
+
+/// Bits of the filter of [`RequestCache::seen_before`] (8 KiB).
+const SEEN_BITS: usize = 1 << 16;
+/// Bits set before the filter starts over: at most a sixteenth of it is set, so a request
+/// seen once is taken for one seen before about once in sixteen.
+const SEEN_CLEAR: usize = SEEN_BITS / 16;
 
 /// What [`RequestCache::count`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -306,6 +319,8 @@ impl RequestCache {
             key_spans: Vec::new(),
             keys: Vec::new(),
             chunk: 0,
+            seen: Box::new([0; SEEN_BITS / 64]),
+            seen_set: 0,
         }
     }
 
@@ -453,6 +468,27 @@ impl RequestCache {
     /// Whether counts wait to be handed on.
     pub fn is_flushed(&self) -> bool {
         self.entries.iter().all(|e| e.counts.records == 0)
+    }
+
+    /// Whether `raw` was asked about here recently (or another request with the same
+    /// filter bit: about one in sixteen); it is remembered either way. For requests worth
+    /// caching only from their second sighting (see
+    /// [`KeyCounts::add_access`](crate::templates::KeyCounts::add_access)).
+    #[inline]
+    pub fn seen_before(&mut self, raw: &RawRequest) -> bool {
+        // The hash's high bits: its low ones pick the index slot.
+        let bit = (raw.hash >> 40) as usize % SEEN_BITS;
+        let (word, mask) = (bit / 64, 1u64 << (bit % 64));
+        if self.seen[word] & mask != 0 {
+            return true;
+        }
+        self.seen[word] |= mask;
+        self.seen_set += 1;
+        if self.seen_set == SEEN_CLEAR {
+            self.seen.fill(0);
+            self.seen_set = 0;
+        }
+        false
     }
 }
 
@@ -612,6 +648,25 @@ mod tests {
             let got = cache.get(&raw(p));
             assert_eq!(got, (v < MAX_PROBE).then_some(v as u32), "{p}");
         }
+    }
+
+    #[test]
+    fn a_request_is_seen_before_from_its_second_time() {
+        let mut cache = RequestCache::new();
+        fn raw(p: &str) -> RawRequest<'_> {
+            RawRequest::new(b"GET", p.as_bytes(), Some(200)).unwrap()
+        }
+        assert!(!cache.seen_before(&raw("/a/12")));
+        assert!(cache.seen_before(&raw("/a/12")));
+        // Another query: the same request.
+        assert!(!cache.seen_before(&raw("/b/34?q=1")));
+        assert!(cache.seen_before(&raw("/b/34?q=2")));
+        // Thousands of others later the filter has started over: forgotten.
+        let fresh = (0..SEEN_CLEAR * 3 / 2)
+            .filter(|&n| !cache.seen_before(&raw(&format!("/p/{n}"))))
+            .count();
+        assert!(fresh > SEEN_CLEAR * 3 / 2 * 9 / 10, "{fresh}");
+        assert!(!cache.seen_before(&raw("/a/12")));
     }
 
     #[test]

@@ -263,6 +263,7 @@ struct OpenTable {
 
 impl OpenTable {
     fn open(path: &Path, batch: &RecordBatch, row_group_rows: usize) -> Result<OpenTable, String> {
+        debug_assert!(row_group_rows > 0);
         let writer = open_writer(path, batch, row_group_rows)?;
         // Leaves are computed from the batch's fields: their types are the file's.
         let schema = batch.schema();
@@ -307,12 +308,16 @@ impl OpenTable {
         Ok(())
     }
 
-    /// Close the row group being filled (its columns in parallel) and append it.
-    fn close_row_group(&mut self) -> Result<(), String> {
-        let next = self
-            .factory
-            .create_column_writers(self.row_groups + 1)
-            .map_err(|e| e.to_string())?;
+    /// Close the row group being filled (its columns in parallel) and append it; the
+    /// writers of the next one are made when `more` rows are to come.
+    fn close_row_group(&mut self, more: bool) -> Result<(), String> {
+        let next = if more {
+            self.factory
+                .create_column_writers(self.row_groups + 1)
+                .map_err(|e| e.to_string())?
+        } else {
+            Vec::new()
+        };
         let columns = std::mem::replace(&mut self.columns, next);
         let chunks = if in_pool() {
             columns
@@ -364,7 +369,7 @@ impl<'p> BatchWriter<'p> {
             table.encode(&batch.slice(at, n))?;
             at += n;
             if table.rows == table.row_group_rows {
-                table.close_row_group()?;
+                table.close_row_group(true)?;
             }
         }
         Ok(())
@@ -380,7 +385,7 @@ impl<'p> BatchWriter<'p> {
         }
         let mut table = self.open.take().expect("opened above");
         if table.rows > 0 {
-            table.close_row_group()?;
+            table.close_row_group(false)?;
         }
         table.file.close().map_err(|e| e.to_string())?;
         Ok(())
@@ -422,6 +427,11 @@ fn open_writer(
         ))
         .set_dictionary_enabled(true)
         .set_max_row_group_row_count(Some(row_group_rows))
+        // [`BatchWriter`] cuts row groups by rows only and pages as the column writers do:
+        // the two settings with which ArrowWriter would cut otherwise stay off (their
+        // defaults, said here because the file's equality with ArrowWriter's rests on it).
+        .set_max_row_group_bytes(None)
+        .set_content_defined_chunking(None)
         .set_key_value_metadata(Some(vec![KeyValue::new(
             "coroner.report_version".into(),
             REPORT_VERSION.to_string(),
@@ -472,7 +482,9 @@ mod tests {
     #[test]
     fn batch_writer_writes_the_arrow_writers_file() {
         let dir = tempfile::tempdir().unwrap();
-        let names: Vec<String> = (0..3000)
+        // 3,100 rows in batches of 700, row groups of 1,000: batches that cross a group's
+        // end and a last group that is not full.
+        let names: Vec<String> = (0..3100)
             .map(|i| format!("10.0.{}.{}", i / 256, i % 7))
             .collect();
         let batches: Vec<RecordBatch> = names
@@ -533,7 +545,19 @@ mod tests {
             .unwrap()
             .metadata()
             .clone();
-        assert_eq!(meta.num_row_groups(), 3);
+        assert_eq!(meta.num_row_groups(), 4);
+
+        // No rows: the schema of `empty`, no row group, as ArrowWriter writes it.
+        let empty = batches[0].slice(0, 0);
+        let reference = dir.path().join("empty-reference.parquet");
+        let mut writer = open_writer(&reference, &empty, 1000).unwrap();
+        writer.write(&empty).unwrap();
+        writer.close().unwrap();
+        let path = dir.path().join("empty.parquet");
+        BatchWriter::new(&path)
+            .finish(|| Ok(empty.clone()))
+            .unwrap();
+        assert!(std::fs::read(&path).unwrap() == std::fs::read(&reference).unwrap());
     }
 
     /// Each layout is the encoding the file uses for its column, the values read back as

@@ -189,9 +189,11 @@ impl KeyCounts {
         let at = self.add_exact(buf, example, bytes, ts);
         // A path with an id is most likely seen once: cached, such paths filled the cache
         // and pushed its entries out of the CPU's caches, so that even a hit waited for
-        // memory (a log of ids: 29 % of its paths once only; the hot ones are few).
+        // memory (a log of ids: 29 % of its paths once only; the hot ones are few). One
+        // seen before is cached all the same: a static file whose name has digits
+        // (`favicon-32x32.png`, `app.8f3a2b1c.js`) is asked for over and over.
         if let Some(raw) = &raw
-            && !masked
+            && (!masked || cache.seen_before(raw))
         {
             cache.put(raw, buf, value(at), |v, p| self.add_pending(v, p));
         }

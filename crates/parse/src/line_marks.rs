@@ -1,5 +1,5 @@
-//! Where a line's spaces, double quotes and `[` are, as bit masks over its first
-//! [`WINDOW`] bytes.
+//! Where a line's double quotes are, as bit masks over its first [`WINDOW`] bytes, and its
+//! spaces and `[` over its first [`HEAD`].
 //!
 //! An access line is found field by field: the `[` before the time, the two spaces before
 //! it (ident and user), the quote that closes the request, the referer's and the user
@@ -7,13 +7,13 @@
 //! bytes or a byte loop, and each of those ends at a place that differs from line to line
 //! (an IPv4 or an IPv6 client, a short or a long path), so each mispredicted its exit: the
 //! branch after the client's loop alone took a fifth of the CLF parser's cycles. Here the
-//! line's start is classified once, 16 bytes per SSE2 compare on x86_64, and every search
-//! is a shift and a `trailing_zeros` (or `leading_zeros`) on the masks, without a
-//! data-dependent loop.
+//! line's start is classified once, 16 bytes per SSE2 compare on x86_64, and a search is
+//! a shift and a `trailing_zeros` (or `leading_zeros`) on a word or two of the masks.
 //!
-//! A search that runs past the window falls back to `memchr` (or a byte loop) over the
-//! rest of the line, so every search answers what the plain search would: the tests hold
-//! each one to it on random lines.
+//! A search that reaches past the classified bytes falls back to `memchr` (or a byte loop)
+//! over the bytes it asks about, so every search answers what the plain search would: the
+//! tests hold each one to it, on random lines and at every length and position up to past
+//! the window.
 
 use memchr::memchr;
 
@@ -34,7 +34,8 @@ type Mask = [u64; WORDS];
 pub(crate) struct LineMarks<'a> {
     line: &'a [u8],
     quote: Mask,
-    /// Words past the first stay clear: only [`HEAD`] bytes are classified.
+    /// Only [`HEAD`] bytes are classified: the words past the first of these two stay
+    /// clear.
     space: Mask,
     bracket: Mask,
 }
@@ -155,32 +156,50 @@ impl<'a> LineMarks<'a> {
 
     /// The first `mark` at or after `from`: `memchr` over `line[from..]`.
     #[inline]
-    pub(crate) fn next(&self, mark: Mark, from: usize) -> Option<usize> {
+    pub(crate) fn first_from(&self, mark: Mark, from: usize) -> Option<usize> {
+        self.first_in(mark, from, self.line.len())
+    }
+
+    /// The first `mark` in `line[from..to]` (`to` past the end is the end; none when
+    /// `from >= to`): `memchr` over those bytes.
+    #[inline]
+    pub(crate) fn first_in(&self, mark: Mark, from: usize, to: usize) -> Option<usize> {
+        let to = to.min(self.line.len());
+        if from >= to {
+            return None;
+        }
         let (mask, window) = (self.mask(mark), mark.window());
-        let mut word = from / 64;
         if from < window {
+            let mut word = from / 64;
             let mut bits = mask[word] & (u64::MAX << (from % 64));
             loop {
                 if bits != 0 {
-                    return Some(word * 64 + bits.trailing_zeros() as usize);
+                    let at = word * 64 + bits.trailing_zeros() as usize;
+                    return (at < to).then_some(at);
                 }
                 word += 1;
-                if word == window / 64 {
+                if word == window / 64 || word * 64 >= to {
                     break;
                 }
                 bits = mask[word];
             }
+            if to <= window {
+                return None;
+            }
         }
         let start = from.max(window);
-        let rest = self.line.get(start..)?;
-        memchr(mark.byte(), rest).map(|i| start + i)
+        memchr(mark.byte(), &self.line[start..to]).map(|i| start + i)
     }
 
-    /// The last `mark` in `line[from..to]` (`from <= to <= line.len()`).
+    /// The last `mark` in `line[from..to]` (`to` past the end is the end; none when
+    /// `from >= to`).
     #[inline]
     pub(crate) fn last_in(&self, mark: Mark, from: usize, to: usize) -> Option<usize> {
-        debug_assert!(from <= to && to <= self.line.len());
-        if to > mark.window() || to <= from {
+        let to = to.min(self.line.len());
+        if from >= to {
+            return None;
+        }
+        if to > mark.window() {
             let byte = mark.byte();
             return self.line[from..to]
                 .iter()
@@ -208,12 +227,13 @@ impl<'a> LineMarks<'a> {
 }
 
 /// Which of 16 bytes are a `"`, a space, a `[`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn classify_head(block: &[u8; 16]) -> [u16; 3] {
     use std::arch::x86_64::*;
-    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics exist on every
-    // x86_64 CPU; the load reads the 16 bytes of `block` (unaligned loads are allowed).
+    // SAFETY: this is compiled only where SSE2 is enabled (the x86_64 baseline), so these
+    // intrinsics exist; the load reads the 16 bytes of `block` (unaligned loads are
+    // allowed).
     unsafe {
         let v = _mm_loadu_si128(block.as_ptr().cast());
         let is = |b: u8| _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u16;
@@ -222,7 +242,7 @@ fn classify_head(block: &[u8; 16]) -> [u16; 3] {
 }
 
 /// Which of 16 bytes are a `"`.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 fn classify_quote(block: &[u8; 16]) -> u16 {
     use std::arch::x86_64::*;
@@ -233,17 +253,20 @@ fn classify_quote(block: &[u8; 16]) -> u16 {
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 use classify_bytewise as classify_head;
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 fn classify_quote(block: &[u8; 16]) -> u16 {
     classify_bytewise(block)[0]
 }
 
-/// The same as the x86_64 version, a byte at a time (other targets; the tests hold the
-/// SSE2 version to it).
-#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+/// The same as the SSE2 version, a byte at a time (other targets; the tests hold the SSE2
+/// version to it, which on a target without SSE2 compares this with itself).
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
+    allow(dead_code)
+)]
 fn classify_bytewise(block: &[u8; 16]) -> [u16; 3] {
     let mut m = [0u16; 3];
     for (i, &b) in block.iter().enumerate() {
@@ -286,20 +309,25 @@ mod tests {
                     .get(from..)
                     .and_then(|s| s.iter().position(|&c| c == mark.byte()))
                     .map(|i| from + i);
-                prop_assert_eq!(m.next(mark, from), naive, "{:?} from {}", mark, from);
+                prop_assert_eq!(m.first_from(mark, from), naive, "{:?} from {}", mark, from);
             }
         }
 
         #[test]
         fn last_in_is_rposition(line in lines(), a in 0usize..800, b in 0usize..800) {
             let m = LineMarks::new(&line);
-            let (from, to) = (a.min(b).min(line.len()), a.max(b).min(line.len()));
+            let (from, to) = (a.min(line.len()), b.min(line.len()));
             for mark in MARKS {
-                let naive = line[from..to]
-                    .iter()
-                    .rposition(|&c| c == mark.byte())
+                let naive = line
+                    .get(from..to)
+                    .and_then(|s| s.iter().rposition(|&c| c == mark.byte()))
                     .map(|i| from + i);
                 prop_assert_eq!(m.last_in(mark, from, to), naive, "{:?} in {}..{}", mark, from, to);
+                let first = line
+                    .get(from..to)
+                    .and_then(|s| s.iter().position(|&c| c == mark.byte()))
+                    .map(|i| from + i);
+                prop_assert_eq!(m.first_in(mark, from, to), first, "{:?} in {}..{}", mark, from, to);
             }
         }
 
@@ -307,6 +335,61 @@ mod tests {
         fn classify_agrees_with_bytewise(block in proptest::array::uniform16(any::<u8>())) {
             prop_assert_eq!(classify_head(&block), classify_bytewise(&block));
             prop_assert_eq!(classify_quote(&block), classify_bytewise(&block)[0]);
+        }
+    }
+
+    /// Every length up to past the window, one mark of each kind at every position (and
+    /// none): each search from and to every interesting place equals the plain one.
+    #[test]
+    fn every_length_and_position() {
+        let naive_first = |l: &[u8], b: u8, from: usize, to: usize| {
+            let to = to.min(l.len());
+            (from < to)
+                .then(|| l[from..to].iter().position(|&c| c == b).map(|i| from + i))
+                .flatten()
+        };
+        let naive_last = |l: &[u8], b: u8, from: usize, to: usize| {
+            let to = to.min(l.len());
+            (from < to)
+                .then(|| l[from..to].iter().rposition(|&c| c == b).map(|i| from + i))
+                .flatten()
+        };
+        let edges = [
+            0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 255, 256, 257, 299, 300, 301,
+        ];
+        for len in 0..=300 {
+            // Every position in lines of an edge's length, the edges and the last byte in
+            // the others.
+            let positions: Vec<usize> = if edges.contains(&len) {
+                (0..len).collect()
+            } else {
+                edges
+                    .iter()
+                    .copied()
+                    .chain([len.saturating_sub(1)])
+                    .filter(|&p| p < len)
+                    .collect()
+            };
+            for at in positions.into_iter().map(Some).chain([None]) {
+                for mark in MARKS {
+                    let mut line = vec![b'x'; len];
+                    if let Some(at) = at {
+                        line[at] = mark.byte();
+                    }
+                    let m = LineMarks::new(&line);
+                    for &from in &edges {
+                        for &to in &edges {
+                            let (b, f, t) = (mark.byte(), from, to);
+                            assert_eq!(m.first_in(mark, f, t), naive_first(&line, b, f, t));
+                            assert_eq!(m.last_in(mark, f, t), naive_last(&line, b, f, t));
+                        }
+                        assert_eq!(
+                            m.first_from(mark, from),
+                            naive_first(&line, mark.byte(), from, len)
+                        );
+                    }
+                }
+            }
         }
     }
 
@@ -319,7 +402,7 @@ mod tests {
         let m = LineMarks::new(&line);
         let mut found = Vec::new();
         let mut from = 0;
-        while let Some(q) = m.next(Mark::Quote, from) {
+        while let Some(q) = m.first_from(Mark::Quote, from) {
             found.push(q);
             from = q + 1;
         }
@@ -329,14 +412,14 @@ mod tests {
         assert_eq!(m.last_in(Mark::Quote, 1, 15), None);
         assert_eq!(m.last_in(Mark::Quote, 17, 63), None);
         assert_eq!(m.last_in(Mark::Quote, 64, 64), None);
-        assert_eq!(m.next(Mark::Quote, 300), None);
-        assert_eq!(m.next(Mark::Space, 0), None);
+        assert_eq!(m.first_from(Mark::Quote, 300), None);
+        assert_eq!(m.first_from(Mark::Space, 0), None);
         // Spaces and `[` past the head are found all the same.
         line[70] = b' ';
         line[71] = b'[';
         let m = LineMarks::new(&line);
-        assert_eq!(m.next(Mark::Space, 0), Some(70));
-        assert_eq!(m.next(Mark::Bracket, 3), Some(71));
+        assert_eq!(m.first_from(Mark::Space, 0), Some(70));
+        assert_eq!(m.first_from(Mark::Bracket, 3), Some(71));
         assert_eq!(m.last_in(Mark::Space, 0, 71), Some(70));
         assert_eq!(m.last_in(Mark::Space, 0, 64), None);
     }

@@ -262,7 +262,7 @@ fn quoted_field<'a>(
         b'-' if matches!(line.get(p + 1), None | Some(b' ')) => Some((None, p + 1)),
         b'"' => {
             let body = p + 1;
-            let mut q = marks.next(Mark::Quote, body);
+            let mut q = marks.first_from(Mark::Quote, body);
             // Almost always the first quote closes the field.
             if let Some(first) = q
                 && closes(first)
@@ -274,7 +274,7 @@ fn quoted_field<'a>(
                 if closes(at) && !escaped(&line[body..], at - body) {
                     return Some((value(&line[body..at]), at + 1));
                 }
-                q = marks.next(Mark::Quote, at + 1);
+                q = marks.first_from(Mark::Quote, at + 1);
             }
             lenient.then_some((Some(&line[body..]), line.len()))
         }
@@ -318,7 +318,7 @@ fn head<'a>(
     mut time: impl FnMut(&[u8]) -> Option<(Micros, usize)>,
 ) -> Result<(AccessRecord<'a>, usize), ParseError> {
     let open = marks
-        .next(Mark::Bracket, 0)
+        .first_from(Mark::Bracket, 0)
         .ok_or(ParseError::new("'[' before the time", line.len()))?;
     let (prefix, start) = compose_prefix(line, marks, open);
     // `client ident user ` before the `[` (`start <= open`).
@@ -354,13 +354,13 @@ fn head<'a>(
     }
     pos += 2;
     // The first quote closes the request unless the request holds a raw `"`.
-    let mut next = marks.next(Mark::Quote, pos);
+    let mut next = marks.first_from(Mark::Quote, pos);
     let (q, follow) = loop {
         let q = next.ok_or(ParseError::new("'\"' and status after the request", pos))?;
         if let Some(follow) = status_size_follow(&line[q + 1..]) {
             break (q, follow);
         }
-        next = marks.next(Mark::Quote, q + 1);
+        next = marks.first_from(Mark::Quote, q + 1);
     };
     let request = &line[pos..q];
     let (method, target, protocol) = split_request(request);
@@ -393,7 +393,7 @@ fn head<'a>(
 #[inline]
 fn compose_prefix<'a>(line: &'a [u8], marks: &LineMarks, open: usize) -> (Option<&'a [u8]>, usize) {
     let head = &line[..open];
-    let Some(sp) = marks.next(Mark::Space, 0).filter(|&sp| sp < open) else {
+    let Some(sp) = marks.first_in(Mark::Space, 0, open) else {
         return (None, 0);
     };
     let pad = head[sp..].iter().take_while(|&&c| c == b' ').count();
