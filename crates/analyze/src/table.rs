@@ -237,18 +237,18 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 /// Called on a rayon pool's thread, it encodes the columns in parallel on that pool (a
 /// table's columns are independent until their chunks are appended to the row group, in
 /// order); elsewhere (the drops writer's own thread) one after another, so that a run
-/// never uses more threads than it was given. The largest
-/// table (`sockets.parquet`, nine columns, five of them strings) had been the run's last
-/// stretch on one core while the other waited (1 GiB nginx log: about a tenth of the
-/// run). The file is the one [`ArrowWriter`] writes: the same column writers, given the
-/// same values, appended in the same order.
+/// never uses more threads than it was given. The largest table (`sockets.parquet`, nine
+/// columns, five of them strings) had been the run's last stretch on one core while the
+/// other waited. The file is the one [`ArrowWriter`] writes: the same column writers,
+/// given the same values, appended in the same order.
 pub struct BatchWriter<'p> {
     path: &'p Path,
     open: Option<OpenTable>,
     row_group_rows: usize,
 }
 
-/// A table's file and the column writers of its row group being filled.
+/// A table's file and the column writers of its row group being filled (none between a
+/// row group's close and the next rows).
 struct OpenTable {
     file: SerializedFileWriter<File>,
     factory: ArrowRowGroupWriterFactory,
@@ -256,36 +256,36 @@ struct OpenTable {
     columns: Vec<ArrowColumnWriter>,
     /// Row groups closed so far.
     row_groups: usize,
-    /// Rows in the row group being filled, and in a full one.
+    /// Rows in the row group being filled.
     rows: usize,
-    row_group_rows: usize,
 }
 
 impl OpenTable {
     fn open(path: &Path, batch: &RecordBatch, row_group_rows: usize) -> Result<OpenTable, String> {
-        debug_assert!(row_group_rows > 0);
         let writer = open_writer(path, batch, row_group_rows)?;
         // Leaves are computed from the batch's fields: their types are the file's.
         let schema = batch.schema();
         // Nothing written yet: this only hands over the file (its Arrow schema already in
         // the metadata to write) and the factory of column writers.
         let (file, factory) = writer.into_serialized_writer().map_err(|e| e.to_string())?;
-        let columns = factory
-            .create_column_writers(0)
-            .map_err(|e| e.to_string())?;
         Ok(OpenTable {
             file,
             factory,
             schema,
-            columns,
+            columns: Vec::new(),
             row_groups: 0,
             rows: 0,
-            row_group_rows,
         })
     }
 
     /// Encode `batch` (at most the rows left in this row group), one task per column.
     fn encode(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        if self.columns.is_empty() {
+            self.columns = self
+                .factory
+                .create_column_writers(self.row_groups)
+                .map_err(|e| e.to_string())?;
+        }
         let mut leaves = Vec::with_capacity(self.columns.len());
         for (field, array) in self.schema.fields().iter().zip(batch.columns()) {
             leaves.extend(compute_leaves(field, array).map_err(|e| e.to_string())?);
@@ -308,17 +308,9 @@ impl OpenTable {
         Ok(())
     }
 
-    /// Close the row group being filled (its columns in parallel) and append it; the
-    /// writers of the next one are made when `more` rows are to come.
-    fn close_row_group(&mut self, more: bool) -> Result<(), String> {
-        let next = if more {
-            self.factory
-                .create_column_writers(self.row_groups + 1)
-                .map_err(|e| e.to_string())?
-        } else {
-            Vec::new()
-        };
-        let columns = std::mem::replace(&mut self.columns, next);
+    /// Close the row group being filled (its columns in parallel) and append it.
+    fn close_row_group(&mut self) -> Result<(), String> {
+        let columns = std::mem::take(&mut self.columns);
         let chunks = if in_pool() {
             columns
                 .into_par_iter()
@@ -356,6 +348,7 @@ impl<'p> BatchWriter<'p> {
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), String> {
+        debug_assert!(self.row_group_rows > 0);
         let table = match &mut self.open {
             Some(t) => t,
             None => self
@@ -364,12 +357,12 @@ impl<'p> BatchWriter<'p> {
         };
         let mut at = 0;
         while at < batch.num_rows() {
-            let room = table.row_group_rows - table.rows;
+            let room = self.row_group_rows - table.rows;
             let n = room.min(batch.num_rows() - at);
             table.encode(&batch.slice(at, n))?;
             at += n;
-            if table.rows == table.row_group_rows {
-                table.close_row_group(true)?;
+            if table.rows == self.row_group_rows {
+                table.close_row_group()?;
             }
         }
         Ok(())
@@ -385,7 +378,7 @@ impl<'p> BatchWriter<'p> {
         }
         let mut table = self.open.take().expect("opened above");
         if table.rows > 0 {
-            table.close_row_group(false)?;
+            table.close_row_group()?;
         }
         table.file.close().map_err(|e| e.to_string())?;
         Ok(())
@@ -393,12 +386,10 @@ impl<'p> BatchWriter<'p> {
 }
 
 /// Write `batch` to `path` as Parquet: zstd level 1, dictionary pages, 1 Mi rows per group.
-/// (One batch: encoded by [`ArrowWriter`] itself, on this thread.)
 pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), String> {
-    let mut writer = open_writer(path, batch, ROW_GROUP_ROWS)?;
-    writer.write(batch).map_err(|e| e.to_string())?;
-    writer.close().map_err(|e| e.to_string())?;
-    Ok(())
+    let mut writer = BatchWriter::new(path);
+    writer.write(batch)?;
+    writer.finish(|| unreachable!("the batch opened the table"))
 }
 
 /// A Parquet writer for `batch`'s schema at `path`: zstd level 1, dictionary pages unless
