@@ -257,9 +257,8 @@ fn quoted_field<'a>(
         pos
     };
     let closes = |q: usize| matches!(line.get(q + 1), None | Some(b' '));
-    let value = |v: &'a [u8]| if v == b"-" { None } else { Some(v) };
     match line.get(p)? {
-        b'-' if matches!(line.get(p + 1), None | Some(b' ')) => Some((None, p + 1)),
+        b'-' if closes(p) => Some((None, p + 1)),
         b'"' => {
             let body = p + 1;
             let mut q = marks.first_from(Mark::Quote, body);
@@ -268,11 +267,11 @@ fn quoted_field<'a>(
                 && closes(first)
                 && (first == body || line[first - 1] != b'\\')
             {
-                return Some((value(&line[body..first]), first + 1));
+                return Some((dash_none(&line[body..first]), first + 1));
             }
             while let Some(at) = q {
                 if closes(at) && !escaped(&line[body..], at - body) {
-                    return Some((value(&line[body..at]), at + 1));
+                    return Some((dash_none(&line[body..at]), at + 1));
                 }
                 q = marks.first_from(Mark::Quote, at + 1);
             }
