@@ -796,9 +796,9 @@ impl<T: Record + Ord> SortedSpill<T> {
         held.sort();
         let mut runs: Vec<RunSource<T>> = Vec::with_capacity(self.runs.len() + 1 + sorted.len());
         if let Some(file) = &self.file {
+            let block = merge_block(self.runs.len());
             for &(start, end) in &self.runs {
-                let keys: Frames<&SpillFile, T> =
-                    Frames::with_block(file, start, end, merge_block(self.runs.len()));
+                let keys: Frames<&SpillFile, T> = Frames::with_block(file, start, end, block);
                 runs.push(RunSource::Stream(Box::new(keys)));
             }
         }
