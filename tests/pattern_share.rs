@@ -46,12 +46,7 @@ fn share(paths: &[&Path], patterns: &[&str], extra: &[&str]) -> Vec<Value> {
     }
     args.extend(paths.iter().map(|p| p.to_string_lossy().into_owned()));
     let out = coroner(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 0);
     serde_json::from_slice(&out.stdout).expect("share --json")
 }
 
@@ -265,12 +260,7 @@ fn analyze_writes_the_same_numbers_as_share() {
         "GET".as_ref(),
         "--quiet".as_ref(),
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, 0);
     let batch = read_parquet(&out_dir.join("pattern_share.parquet"));
     let schema = batch.schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();

@@ -22,12 +22,7 @@ fn analyze(inputs: &[&Path], out: &Path, extra: &[&str]) {
     args.extend(extra.iter().map(std::ffi::OsStr::new));
     args.extend(inputs.iter().map(|p| p.as_os_str()));
     let o = coroner(args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::assert_exit(&o, 0);
 }
 
 /// (records, bytes) per source, summed over the template rows.

@@ -177,7 +177,7 @@ pub fn table_rows(path: &Path) -> Vec<serde_json::Map<String, Value>> {
     rows
 }
 
-/// `coroner analyze --quiet -o OUT ARGS... PATHS...`; panics unless it exits `code`.
+/// `coroner analyze -o OUT ARGS... PATHS...`; panics unless it exits `code`; its stdout.
 pub fn analyze_into(out: &Path, paths: &[&Path], extra: &[&str], code: i32) -> String {
     let mut args: Vec<&std::ffi::OsStr> = vec!["analyze".as_ref(), "-o".as_ref(), out.as_os_str()];
     args.extend(extra.iter().map(std::ffi::OsStr::new));

@@ -276,6 +276,7 @@ fn classify_bytewise(block: &[u8; 16]) -> [u16; 3] {
     }
     m
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
